@@ -1,0 +1,43 @@
+/*
+ * json.h — reading JSON the way the API server (Go) reads it, or refusing it (SPEC §9).
+ *
+ * cJSON 1.7.15 differs from Go's decoder in ways that can turn into a wrong allow: it keeps
+ * the first of two duplicate keys (Go the last), its C strings stop at an escaped \u0000, and it
+ * does not check UTF-8. json_parse_strict() refuses all three, and everything reads members
+ * through json_get(), which is case-sensitive (cJSON_GetObjectItem ignores case).
+ */
+#ifndef SW_JSON_H
+#define SW_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+typedef struct {
+    unsigned line;   /* 1-based */
+    unsigned column; /* 1-based, in bytes */
+    char message[192];
+} json_error;
+
+/*
+ * json_parse_strict — parse `len` bytes of `text` (need not be NUL-terminated) into a new cJSON
+ * tree the caller frees with cJSON_Delete(). Returns NULL and fills `err` (line, column,
+ * message) when the text is not one JSON value with nothing but white space after it, holds
+ * invalid UTF-8 or a byte-order mark, a raw control character or an escaped \u0000 inside a
+ * string, a duplicate key in any object, or nests deeper than cJSON's limit (1000).
+ */
+cJSON *json_parse_strict(const char *text, size_t len, json_error *err);
+
+/* json_get — member `key` of `obj` (case-sensitive), or NULL when `obj` is not an object or has
+ * no such member. */
+cJSON *json_get(const cJSON *obj, const char *key);
+
+/* json_is_absent — true for a missing member (NULL) or an explicit JSON null: the two mean
+ * the same for Go's pointer fields. */
+bool json_is_absent(const cJSON *item);
+
+/* json_string — the string value of `item`, or NULL when it is not a string. */
+const char *json_string(const cJSON *item);
+
+#endif
