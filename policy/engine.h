@@ -40,7 +40,10 @@ typedef struct {
 /* One violation of SPEC §7.2, kept for logs, `audit` and messages. All strings are owned and
  * already escaped (control characters from user data are shown as \xNN). */
 typedef struct {
-    char *path;      /* field path from the object root, e.g. spec.containers[0].securityContext */
+    char *path; /* field path from the object root, e.g. spec.containers[0].securityContext */
+    /* Where it is, by name and never by index (so inserting a sidecar does not make an old
+     * violation look new): "pod", "annotations", or the container list's name. Static. */
+    const char *list;
     char *container; /* container name, or NULL for the pod level */
     char *rule;      /* short rule id: unconfined, privileged, localhost-path, ... */
     char *value;     /* the offending value, as shown to users */

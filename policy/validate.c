@@ -13,8 +13,9 @@
 /* ------------------------------------------------------------------------------------------ */
 /* Violation list                                                                              */
 
-static void add_violation(violation_list *out, const char *path, const char *container,
-                          const char *rule, const char *value, const char *message)
+static void add_violation(violation_list *out, const char *path, const char *list,
+                          const char *container, const char *rule, const char *value,
+                          const char *message)
 {
     if (out->oom)
         return;
@@ -30,6 +31,7 @@ static void add_violation(violation_list *out, const char *path, const char *con
     }
     engine_violation *x = &out->items[out->count];
     x->path = text_escape(path);
+    x->list = list;
     x->container = container ? text_escape(container) : NULL;
     x->rule = strdup(rule);
     x->value = text_escape(value);
@@ -88,6 +90,7 @@ char *violation_line(const engine_violation *x)
 typedef struct {
     const char *path;      /* field path of the value judged */
     const char *container; /* NULL for the pod level */
+    const char *list;      /* "pod", "annotations" or the container list (engine_violation) */
 } site;
 
 static void violation_fmt(violation_list *out, const site *at, const char *rule, const char *value,
@@ -100,7 +103,7 @@ static void violation_fmt(violation_list *out, const site *at, const char *rule,
         out->oom = true;
         return;
     }
-    add_violation(out, at->path, at->container, rule, value, msg);
+    add_violation(out, at->path, at->list, at->container, rule, value, msg);
     free(msg);
 }
 
@@ -176,7 +179,7 @@ static void rule_localhost(violation_list *out, const validate_scope *s, const s
  * Localhost. Source: validateSeccompProfileField / validateSeccompProfileType,
  * pkg/apis/core/validation/validation.go. Then Unconfined and Localhost rules. */
 static void rule_field(violation_list *out, const validate_scope *s, const char *base,
-                       const char *container, const seccomp_field *f)
+                       const char *list, const char *container, const seccomp_field *f)
 {
     if (!f->set)
         return;
@@ -191,8 +194,8 @@ static void rule_field(violation_list *out, const validate_scope *s, const char 
         free(lp_path);
         return;
     }
-    site at_type = {type_path, container};
-    site at_lp = {lp_path, container};
+    site at_type = {type_path, container, list};
+    site at_lp = {lp_path, container, list};
     if (f->type == PROFILE_NONE) {
         char *shown = text_escape(f->type_text ? f->type_text : "");
         strbuf w = {0};
@@ -240,7 +243,7 @@ static void rule_annotation(violation_list *out, const validate_scope *s, const 
         free(shown);
         return;
     }
-    site at = {path, container};
+    site at = {path, container, "annotations"};
     seccomp_annotation a = seccomp_annotation_parse(value);
     if (!a.valid) {
         strbuf w = {0};
@@ -290,7 +293,7 @@ static void rule_privileged(violation_list *out, const validate_scope *s, const 
         return;
     }
     if (!s->settings->allow_unconfined) {
-        site at = {path, c->name};
+        site at = {path, c->name, podspec_list_names[c->list]};
         violation_fmt(out, &at, "privileged", "true",
                       "a privileged container runs with no seccomp filter whatever its profile",
                       "privileged: false");
@@ -315,7 +318,7 @@ static void rule_no_profile(violation_list *out, const validate_scope *s, const 
         out->oom = true;
         return;
     }
-    site at = {path, c->name};
+    site at = {path, c->name, podspec_list_names[c->list]};
     violation_fmt(out, &at, "no-profile", "none",
                   "no seccomp profile is set, so it runs unconfined unless the node enables "
                   "SeccompDefault (alpha annotations do not count)",
@@ -344,7 +347,7 @@ void validate_pod(const pod_view *v, const validate_scope *s, violation_list *ou
             out->oom = true;
             return;
         }
-        rule_field(out, s, base, NULL, &v->pod_field);
+        rule_field(out, s, base, "pod", NULL, &v->pod_field);
         free(base);
         const char *pa = pod_annotation(v, SECCOMP_POD_ANNOTATION);
         if (pa)
@@ -364,7 +367,7 @@ void validate_pod(const pod_view *v, const validate_scope *s, violation_list *ou
             free(base);
             return;
         }
-        rule_field(out, s, base, c->name, &c->field);
+        rule_field(out, s, base, podspec_list_names[c->list], c->name, &c->field);
         rule_privileged(out, s, cpath, c);
         rule_no_profile(out, s, v, cpath, c);
         free(cpath);
