@@ -1,0 +1,549 @@
+/*
+ * cmd_serve.c — the `serve` command (SPEC §3, §4): flags, start-up, signals, graceful stop.
+ *
+ * Start-up order: flags → policy (refuse to start on a bad file) → certificate (files, or a
+ * development certificate generated in memory whose PEM is written to a file named in the first
+ * log line) → block SIGTERM/SIGINT in every thread → start the daemon → wait for a signal.
+ *
+ * Signals are taken with sigwait() in the main thread, never in a handler: the workers are
+ * created with the signals blocked, so only the main thread sees them. On the first signal
+ * /readyz turns 503 at once and every response carries `Connection: close`; requests are
+ * served for --shutdown-delay seconds (the API server keeps using open connections until the
+ * endpoint is gone); then the daemon stops accepting, in-flight requests finish (at most
+ * HTTP_DRAIN_MAX_SECONDS), and the process exits 0. A second signal skips what is left of the
+ * delay.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <pthread.h>
+
+#include "commands.h"
+#include "cpus.h"
+#include "http.h"
+#include "log.h"
+#include "policy.h"
+#include "tls.h"
+
+#ifndef SW_VERSION
+#define SW_VERSION "dev"
+#endif
+
+/* How long the stop waits for in-flight requests once the daemon no longer accepts. */
+#define HTTP_DRAIN_MAX_SECONDS 30
+
+typedef struct {
+    const char *listen;
+    const char *tls_cert;
+    const char *tls_key;
+    const char *client_ca;
+    const char *config;
+    unsigned long shutdown_delay;
+    unsigned long max_body_bytes;
+    unsigned long threads; /* 0: cpus_available() */
+    unsigned long idle_timeout;
+    unsigned long max_connections;
+    unsigned long max_connections_per_ip;
+    unsigned long request_timeout;
+    log_level level;
+    bool no_self_sandbox;
+    bool help;
+} serve_opts;
+
+static const char usage[] =
+    "Usage: seccomp-webhook serve [flags]\n"
+    "\n"
+    "Run the admission webhook server: POST /mutate, POST /validate, GET /healthz, GET /readyz,\n"
+    "over HTTPS (TLS 1.2 or newer). Logs go to stderr as JSON lines.\n"
+    "\n"
+    "Flags:\n"
+    "  --listen ADDR:PORT          where to listen (default :8443 = every IPv4 and IPv6\n"
+    "                              address; e.g. 127.0.0.1:8443, [::1]:8443)\n"
+    "  --tls-cert FILE             PEM certificate (leaf first, then intermediates)\n"
+    "  --tls-key FILE              PEM private key (unencrypted); both or neither. Without\n"
+    "                              them a self-signed development certificate for localhost\n"
+    "                              and 127.0.0.1 is made and its PEM written to a file named\n"
+    "                              in the first log line (\"dev_ca_file\"), for curl --cacert\n"
+    "  --client-ca FILE            verify client certificates (not supported yet)\n"
+    "  --config FILE               policy file (default: the built-in policy)\n"
+    "  --shutdown-delay SECONDS    keep serving after SIGTERM, with Connection: close and\n"
+    "                              /readyz 503, before stopping (default 5)\n"
+    "  --max-body-bytes N          largest request body (default 7340032 = 7 MiB)\n"
+    "  --threads N                 worker threads (default: the CPUs this process may use)\n"
+    "  --idle-timeout SECONDS      close connections idle this long (default 120)\n"
+    "  --request-timeout SECONDS   a request's body must arrive within this (default 10)\n"
+    "  --max-connections N         concurrent connections (default 1024)\n"
+    "  --max-connections-per-ip N  concurrent connections per client address, 0 = no limit\n"
+    "                              (default 64)\n"
+    "  --log-level LEVEL           debug, info, warn or error (default info)\n"
+    "  --no-self-sandbox           do not install the server's own seccomp filter\n"
+    "  --help                      show this help\n"
+    "\n"
+    "Example:\n"
+    "  seccomp-webhook serve --listen 127.0.0.1:8443 --config policy.yaml\n";
+
+/* ------------------------------------------------------------------------------------------ */
+/* Flags                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef enum { OPT_STRING, OPT_NUMBER, OPT_LEVEL, OPT_FLAG } opt_kind;
+
+typedef struct {
+    const char *name;
+    opt_kind kind;
+    size_t offset; /* into serve_opts */
+    unsigned long min, max;
+} opt_def;
+
+#define OFF(field) offsetof(serve_opts, field)
+
+static const opt_def opt_defs[] = {
+    {"listen", OPT_STRING, OFF(listen), 0, 0},
+    {"tls-cert", OPT_STRING, OFF(tls_cert), 0, 0},
+    {"tls-key", OPT_STRING, OFF(tls_key), 0, 0},
+    {"client-ca", OPT_STRING, OFF(client_ca), 0, 0},
+    {"config", OPT_STRING, OFF(config), 0, 0},
+    {"shutdown-delay", OPT_NUMBER, OFF(shutdown_delay), 0, 3600},
+    {"max-body-bytes", OPT_NUMBER, OFF(max_body_bytes), 1, 1UL << 30},
+    {"threads", OPT_NUMBER, OFF(threads), 1, 1024},
+    {"idle-timeout", OPT_NUMBER, OFF(idle_timeout), 1, 86400},
+    {"request-timeout", OPT_NUMBER, OFF(request_timeout), 1, 3600},
+    {"max-connections", OPT_NUMBER, OFF(max_connections), 1, 1000000},
+    {"max-connections-per-ip", OPT_NUMBER, OFF(max_connections_per_ip), 0, 1000000},
+    {"log-level", OPT_LEVEL, OFF(level), 0, 0},
+    {"no-self-sandbox", OPT_FLAG, OFF(no_self_sandbox), 0, 0},
+    {"help", OPT_FLAG, OFF(help), 0, 0},
+};
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "seccomp-webhook serve: %s (see --help)\n", msg);
+    return -1;
+}
+
+/* A plain decimal number in [min, max]; no sign, no suffix. */
+static int parse_number(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+    if (s == NULL || *s < '0' || *s > '9')
+        return -1;
+    unsigned long v = 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        unsigned long d = (unsigned long)(*s - '0');
+        if (v > (ULONG_MAX - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    if (v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_flags(int argc, char **argv, serve_opts *o)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "-h") == 0) {
+            o->help = true;
+            continue;
+        }
+        if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
+            return usage_error("unexpected argument '%s'; serve takes only flags", arg);
+        const char *name = arg + 2;
+        const char *eq = strchr(name, '=');
+        size_t name_len = eq ? (size_t)(eq - name) : strlen(name);
+        const opt_def *d = NULL;
+        for (size_t k = 0; k < sizeof opt_defs / sizeof opt_defs[0]; k++) {
+            if (strlen(opt_defs[k].name) == name_len &&
+                strncmp(opt_defs[k].name, name, name_len) == 0) {
+                d = &opt_defs[k];
+                break;
+            }
+        }
+        if (d == NULL)
+            return usage_error("unknown flag --%.*s", (int)name_len, name);
+        char *field = (char *)o + d->offset;
+        if (d->kind == OPT_FLAG) {
+            if (eq != NULL)
+                return usage_error("--%s takes no value", d->name);
+            *(bool *)field = true;
+            continue;
+        }
+        const char *value;
+        if (eq != NULL) {
+            value = eq + 1;
+        } else {
+            if (i + 1 >= argc)
+                return usage_error("--%s needs a value", d->name);
+            value = argv[++i];
+        }
+        switch (d->kind) {
+        case OPT_STRING:
+            if (value[0] == '\0')
+                return usage_error("--%s needs a non-empty value", d->name);
+            *(const char **)field = value;
+            break;
+        case OPT_NUMBER:
+            if (parse_number(value, d->min, d->max, (unsigned long *)field) != 0)
+                return usage_error("--%s '%s': expected a whole number from %lu to %lu", d->name,
+                                   value, d->min, d->max);
+            break;
+        case OPT_LEVEL:
+            if (log_parse_level(value, (log_level *)field) != 0)
+                return usage_error("--log-level '%s': expected debug, info, warn or error", value);
+            break;
+        case OPT_FLAG:
+            break;
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Start-up helpers                                                                           */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Write the development certificate's PEM to $TMPDIR (or /tmp) as
+ * seccomp-webhook-dev-<pid>.pem, created exclusively (O_EXCL, no symlink followed) with mode
+ * 0644. In a container the pid is often the same at every start, so a name already taken gets
+ * a numbered suffix instead of failing. Returns the path (caller frees) or NULL with a reason. */
+static char *write_dev_cert(const char *pem, char *err, size_t errlen)
+{
+    const char *dir = getenv("TMPDIR");
+    if (dir == NULL || dir[0] != '/')
+        dir = "/tmp";
+    char path[PATH_MAX];
+    for (int attempt = 0; attempt < 100; attempt++) {
+        int n = attempt == 0 ? snprintf(path, sizeof path, "%s/seccomp-webhook-dev-%ld.pem", dir,
+                                        (long)getpid())
+                             : snprintf(path, sizeof path, "%s/seccomp-webhook-dev-%ld-%d.pem", dir,
+                                        (long)getpid(), attempt);
+        if (n < 0 || (size_t)n >= sizeof path) {
+            snprintf(err, errlen, "the directory name %s is too long", dir);
+            return NULL;
+        }
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0) {
+            if (errno == EEXIST)
+                continue;
+            snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+            return NULL;
+        }
+        (void)fchmod(fd, 0644); /* whatever the umask: it is a public certificate */
+        size_t len = strlen(pem), off = 0;
+        while (off < len) {
+            ssize_t w = write(fd, pem + off, len - off);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0) {
+                snprintf(err, errlen, "cannot write %s: %s", path,
+                         w < 0 ? strerror(errno) : "short write");
+                close(fd);
+                unlink(path);
+                return NULL;
+            }
+            off += (size_t)w;
+        }
+        if (close(fd) != 0) {
+            snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+            unlink(path);
+            return NULL;
+        }
+        char *copy = strdup(path);
+        if (copy == NULL) {
+            unlink(path);
+            snprintf(err, errlen, "out of memory");
+        }
+        return copy;
+    }
+    snprintf(err, errlen, "cannot create a file %s/seccomp-webhook-dev-%ld-N.pem: all names taken",
+             dir, (long)getpid());
+    return NULL;
+}
+
+static void print_policy_errors(const policy_errors *errs, const char *path)
+{
+    if (errs->count == 0) {
+        fprintf(stderr, "%s: cannot load the policy\n", path);
+        return;
+    }
+    for (size_t i = 0; i < errs->count; i++) {
+        const policy_error *e = &errs->items[i];
+        const char *file = e->file != NULL ? e->file : path;
+        const char *msg = e->message != NULL ? e->message : "invalid";
+        if (e->line > 0)
+            fprintf(stderr, "%s:%u:%u: %s\n", file, e->line, e->column, msg);
+        else
+            fprintf(stderr, "%s: %s\n", file, msg);
+    }
+}
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Wait up to `ms` milliseconds for a signal of `set` (blocked in every thread). Returns the
+ * signal, or 0 when the time is up. */
+static int wait_signal(const sigset_t *set, uint64_t ms)
+{
+    uint64_t end = mono_ms() + ms;
+    for (;;) {
+        uint64_t now = mono_ms();
+        uint64_t left = now >= end ? 0 : end - now;
+        struct timespec ts = {.tv_sec = (time_t)(left / 1000),
+                              .tv_nsec = (long)(left % 1000) * 1000000L};
+        int sig = sigtimedwait(set, NULL, &ts);
+        if (sig > 0)
+            return sig;
+        if (errno == EINTR && left > 0)
+            continue;
+        return 0;
+    }
+}
+
+static void log_start(const serve_opts *o, const tls_pair *pair, const char *dev_file,
+                      const char *dev_err, const policy *p, unsigned threads)
+{
+    cJSON *f = cJSON_CreateObject();
+    if (f != NULL) {
+        char when[40];
+        tls_format_time(pair->not_after, when, sizeof when);
+        cJSON_AddStringToObject(f, "version", SW_VERSION);
+        cJSON_AddNumberToObject(f, "pid", (double)getpid());
+        if (o->tls_cert == NULL) {
+            if (dev_file != NULL)
+                cJSON_AddStringToObject(f, "dev_ca_file", dev_file);
+            else
+                cJSON_AddNullToObject(f, "dev_ca_file");
+            if (dev_err != NULL)
+                cJSON_AddStringToObject(f, "dev_ca_error", dev_err);
+            cJSON_AddStringToObject(f, "tls", "development certificate (self-signed)");
+        } else {
+            cJSON_AddStringToObject(f, "tls", "files");
+            cJSON_AddStringToObject(f, "tls_cert", o->tls_cert);
+            cJSON_AddStringToObject(f, "tls_key", o->tls_key);
+        }
+        cJSON_AddStringToObject(f, "cert_not_after", when);
+        cJSON_AddStringToObject(f, "config", o->config != NULL ? o->config : "builtin");
+        cJSON_AddStringToObject(f, "policy_hash", p->hash);
+        cJSON_AddStringToObject(f, "listen", o->listen);
+        cJSON_AddNumberToObject(f, "threads", threads);
+        cJSON_AddNumberToObject(f, "max_body_bytes", (double)o->max_body_bytes);
+        cJSON_AddNumberToObject(f, "idle_timeout", (double)o->idle_timeout);
+        cJSON_AddNumberToObject(f, "request_timeout", (double)o->request_timeout);
+        cJSON_AddNumberToObject(f, "max_connections", (double)o->max_connections);
+        cJSON_AddNumberToObject(f, "max_connections_per_ip", (double)o->max_connections_per_ip);
+        cJSON_AddNumberToObject(f, "shutdown_delay", (double)o->shutdown_delay);
+        /* Self-sandboxing is not implemented yet: --no-self-sandbox changes nothing. */
+        cJSON_AddBoolToObject(f, "self_sandbox", false);
+    }
+    log_json(LOG_INFO, "start", f);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The command                                                                                */
+/* ------------------------------------------------------------------------------------------ */
+
+int cmd_serve(int argc, char **argv)
+{
+    serve_opts o = {
+        .listen = ":8443",
+        .shutdown_delay = 5,
+        .max_body_bytes = 7UL * 1024 * 1024,
+        .threads = 0,
+        .idle_timeout = 120,
+        .max_connections = 1024,
+        .max_connections_per_ip = 64,
+        .request_timeout = 10,
+        .level = LOG_INFO,
+    };
+    if (parse_flags(argc, argv, &o) != 0)
+        return 2;
+    if (o.help) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if ((o.tls_cert == NULL) != (o.tls_key == NULL)) {
+        usage_error("--tls-cert and --tls-key go together: give both or neither");
+        return 2;
+    }
+    if (o.client_ca != NULL) {
+        usage_error("--client-ca %s: client certificate verification is not supported yet",
+                    o.client_ca);
+        return 2;
+    }
+    http_listen listen_addr;
+    char err[512];
+    if (http_parse_listen(o.listen, &listen_addr, err, sizeof err) != 0) {
+        usage_error("%s", err);
+        return 2;
+    }
+    log_set_level(o.level);
+
+    /* The policy: a bad file stops the start (SPEC §5). */
+    policy *pol;
+    if (o.config != NULL) {
+        policy_errors errs = {0};
+        pol = policy_load_file(o.config, &errs);
+        if (pol == NULL) {
+            print_policy_errors(&errs, o.config);
+            policy_errors_free(&errs);
+            return 2;
+        }
+        policy_errors_free(&errs);
+    } else {
+        pol = policy_builtin();
+        if (pol == NULL) {
+            fprintf(stderr, "seccomp-webhook serve: out of memory\n");
+            return 1;
+        }
+    }
+
+    /* The certificate. */
+    int rc = 1;
+    tls_pair pair = {0};
+    char *dev_file = NULL;
+    const char *dev_err = NULL;
+    char dev_err_buf[PATH_MAX + 256];
+    http_server *srv = NULL;
+    sigset_t sigs, old_mask;
+    bool masked = false;
+    if (o.tls_cert != NULL) {
+        if (tls_load_files(o.tls_cert, o.tls_key, &pair, err, sizeof err) != 0) {
+            fprintf(stderr, "seccomp-webhook serve: %s\n", err);
+            rc = 2;
+            goto out;
+        }
+    } else {
+        if (tls_generate_dev(&pair, err, sizeof err) != 0) {
+            fprintf(stderr, "seccomp-webhook serve: %s\n", err);
+            goto out;
+        }
+        /* Not fatal: the server works without the file, only `curl --cacert` needs it. */
+        dev_file = write_dev_cert(pair.cert_pem, dev_err_buf, sizeof dev_err_buf);
+        if (dev_file == NULL)
+            dev_err = dev_err_buf;
+    }
+    unsigned threads = o.threads != 0 ? (unsigned)o.threads : cpus_available();
+    /* libmicrohttpd splits the connection limit between the pool's threads. */
+    if (threads > o.max_connections)
+        threads = (unsigned)o.max_connections;
+
+    log_start(&o, &pair, dev_file, dev_err, pol, threads);
+    if ((int64_t)time(NULL) > pair.not_after)
+        log_msg(LOG_WARN, "certificate", "the certificate %s expired; clients will refuse it",
+                o.tls_cert != NULL ? o.tls_cert : "(development)");
+    if (o.no_self_sandbox)
+        log_msg(LOG_DEBUG, "sandbox", "--no-self-sandbox: nothing to turn off yet");
+
+    /* Block the signals before the workers exist, so that only sigwait() sees them. A peer
+     * that closes early must not kill the process with SIGPIPE. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    if (pthread_sigmask(SIG_BLOCK, &sigs, &old_mask) != 0) {
+        log_msg(LOG_ERROR, "start_failed", "cannot block SIGTERM and SIGINT");
+        goto out;
+    }
+    masked = true;
+    signal(SIGPIPE, SIG_IGN);
+
+    http_config cfg = {
+        .listen = listen_addr,
+        .cert_pem = pair.cert_pem,
+        .key_pem = pair.key_pem,
+        .policy = pol,
+        .threads = threads,
+        .idle_timeout = (unsigned)o.idle_timeout,
+        .request_timeout = (unsigned)o.request_timeout,
+        .max_connections = (unsigned)o.max_connections,
+        .max_connections_per_ip = (unsigned)o.max_connections_per_ip,
+        .max_body_bytes = (size_t)o.max_body_bytes,
+    };
+    srv = http_start(&cfg, err, sizeof err);
+    if (srv == NULL) {
+        log_msg(LOG_ERROR, "start_failed", "%s", err);
+        goto out;
+    }
+    cJSON *f = cJSON_CreateObject();
+    if (f != NULL) {
+        cJSON_AddStringToObject(f, "address", listen_addr.text);
+        cJSON_AddNumberToObject(f, "port", http_bound_port(srv));
+        cJSON_AddBoolToObject(f, "dual_stack", listen_addr.any);
+        cJSON_AddNumberToObject(f, "threads", threads);
+    }
+    log_json(LOG_INFO, "listen", f);
+
+    /* Serve until SIGTERM or SIGINT. */
+    int sig = 0;
+    while (sig == 0) {
+        if (sigwait(&sigs, &sig) != 0)
+            sig = 0;
+    }
+    http_set_draining(srv);
+    f = cJSON_CreateObject();
+    if (f != NULL) {
+        cJSON_AddStringToObject(f, "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        cJSON_AddNumberToObject(f, "shutdown_delay", (double)o.shutdown_delay);
+    }
+    log_json(LOG_INFO, "draining", f);
+
+    if (o.shutdown_delay > 0 && wait_signal(&sigs, (uint64_t)o.shutdown_delay * 1000u) != 0)
+        log_msg(LOG_WARN, "draining", "second signal: skipping the rest of the shutdown delay");
+
+    if (http_quiesce(srv) != 0)
+        log_msg(LOG_WARN, "quiesce", "cannot stop accepting connections; stopping at once");
+    else {
+        uint64_t end = mono_ms() + HTTP_DRAIN_MAX_SECONDS * 1000u;
+        while (http_requests_in_flight(srv) > 0 && mono_ms() < end) {
+            /* A signal here means: stop waiting. */
+            if (wait_signal(&sigs, 10) != 0) {
+                log_msg(LOG_WARN, "draining", "another signal: not waiting for in-flight requests");
+                break;
+            }
+        }
+    }
+    unsigned abandoned = http_requests_in_flight(srv);
+    http_stop(srv);
+    srv = NULL;
+    f = cJSON_CreateObject();
+    if (f != NULL)
+        cJSON_AddNumberToObject(f, "abandoned_requests", abandoned);
+    log_json(LOG_INFO, "shutdown", f);
+    rc = 0;
+
+out:
+    http_stop(srv);
+    if (masked)
+        pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+    if (dev_file != NULL) {
+        unlink(dev_file);
+        free(dev_file);
+    }
+    tls_pair_free(&pair);
+    policy_free(pol);
+    return rc;
+}

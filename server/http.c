@@ -1,0 +1,784 @@
+/*
+ * http.c — the libmicrohttpd daemon of `serve`: routing, limits, lifecycle (see http.h).
+ *
+ * libmicrohttpd calls on_request() several times per request (WEBHOOK-SERVER-NOTES §4.5):
+ *   1. once the headers are in (*con_cls == NULL): route, check the method, the Content-Type
+ *      and the Content-Length, and answer protocol errors at once — libmicrohttpd then discards
+ *      any body and closes the connection, so an oversized body is never read;
+ *   2. once per piece of body (*upload_data_size > 0): no response may be queued here, so the
+ *      body is appended to a buffer that grows with what arrives, up to the limit; past it the
+ *      rest is consumed and dropped and the 413 waits for the final call;
+ *   3. once the body is complete (*upload_data_size == 0): answer.
+ * Per-request state lives in *con_cls and is freed in on_completed() (NOTIFY_COMPLETED), which
+ * libmicrohttpd calls for every request it started, however it ended.
+ *
+ * The request deadline: libmicrohttpd's own timeout is an idle timeout that restarts with every
+ * byte, so a client trickling its body would hold a worker's connection for ever. While a body
+ * is expected, the connection's timeout is set to the time left before the deadline (silence
+ * closes it), and every piece of body that arrives after the deadline drops the connection
+ * (trickling does not help). A response cannot be queued while body data is being delivered,
+ * so a late request is dropped rather than answered with 408; both ways are logged as
+ * "request_timeout".
+ *
+ * Threads: the daemon runs a pool of epoll worker threads; every request is handled on one of
+ * them. What they share — the policy pointer and the draining flag — is read through C11 atomics.
+ */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+#include <microhttpd.h>
+
+#include "admission.h"
+#include "log.h"
+
+/*
+ * The GnuTLS priority string (MHD_OPTION_HTTPS_PRIORITIES; SPEC §4: TLS 1.2 or newer only).
+ *   NORMAL                   GnuTLS's defaults for signature algorithms and the verification
+ *                            profile (RSA-2048 and P-256 certificates both work)
+ *   -VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2
+ *                            TLS 1.3 and 1.2 only: SSL 3.0, TLS 1.0 and 1.1 are refused; the
+ *                            API server's client asks for TLS 1.2 at least
+ *   -CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305  -MAC-ALL:+AEAD
+ *                            AEAD ciphers only: no CBC, RC4, 3DES, CCM
+ *   -KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA
+ *                            forward-secret key exchange only (TLS 1.2: no static RSA, no
+ *                            finite-field DHE, no PSK); TLS 1.3 is always ephemeral
+ *   -GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:+GROUP-SECP521R1
+ *                            X25519 first: Go's client (the API server) and OpenSSL send their
+ *                            TLS 1.3 key share for X25519, and with server precedence NORMAL's
+ *                            order (P-256 first) made every new connection pay a
+ *                            HelloRetryRequest round trip; no finite-field groups
+ *   %SERVER_PRECEDENCE       the server's order, not the client's
+ * Suites offered: TLS 1.3 AES-256-GCM, AES-128-GCM, CHACHA20-POLY1305; TLS 1.2
+ * ECDHE-{ECDSA,RSA}-{AES256-GCM,AES128-GCM,CHACHA20-POLY1305}.
+ * Checked with gnutls-cli and openssl s_client against the running server: TLS 1.0 and 1.1
+ * refused; TLS 1.2 and 1.3 accepted with an ECDSA and an RSA certificate; CBC, CCM, static-RSA
+ * and DHE suites refused; an X25519 key share answered without a HelloRetryRequest.
+ */
+#define HTTP_TLS_PRIORITIES                                                                        \
+    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:"            \
+    "+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-GROUP-ALL:+GROUP-X25519:"  \
+    "+GROUP-SECP256R1:+GROUP-SECP384R1:+GROUP-SECP521R1:%SERVER_PRECEDENCE"
+
+/* The first allocation for a body: most AdmissionReviews are 2–20 KiB. */
+#define HTTP_BODY_INITIAL (16 * 1024)
+/* A Content-Length up to this size is allocated at once; above it the buffer grows by
+ * doubling as data arrives, so a claimed length never reserves memory by itself. */
+#define HTTP_BODY_TRUST_LENGTH (256 * 1024)
+/* How much of a request path a log line quotes. */
+#define HTTP_LOG_PATH_MAX 200
+
+static const char OOM_BODY[] = "{\"error\":\"out of memory\"}";
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    MHD_socket quiesced_fd; /* returned by MHD_quiesce_daemon(); closed after MHD_stop_daemon() */
+    _Atomic(const policy *) policy;
+    atomic_bool cert_loaded;
+    atomic_bool draining;
+    atomic_uint in_flight;
+    size_t max_body;
+    unsigned idle_timeout;
+    unsigned request_timeout;
+    unsigned port;
+};
+
+typedef enum {
+    ROUTE_NONE = 0,
+    ROUTE_MUTATE,
+    ROUTE_VALIDATE,
+    ROUTE_HEALTHZ,
+    ROUTE_READYZ,
+} http_route;
+
+static const struct {
+    const char *path;
+    http_route route;
+    const char *allow; /* the methods, for 405's Allow header */
+} routes[] = {
+    {"/mutate", ROUTE_MUTATE, "POST"},
+    {"/validate", ROUTE_VALIDATE, "POST"},
+    {"/healthz", ROUTE_HEALTHZ, "GET, HEAD"},
+    {"/readyz", ROUTE_READYZ, "GET, HEAD"},
+};
+
+/* One request's state, in *con_cls from the first call to on_completed(). */
+typedef struct {
+    http_route route;
+    uint64_t start_ns;     /* monotonic, at the first call */
+    uint64_t deadline_ns;  /* start + request timeout */
+    unsigned conn_timeout; /* the connection's timeout as last set, seconds */
+    char *buf;             /* the body so far (review routes only) */
+    size_t len, cap;       /* bytes in buf, bytes allocated */
+    size_t received;       /* body bytes seen, stored or not */
+    size_t length_hint;    /* Content-Length when given and small, else 0 */
+    bool too_large;        /* the body passed the limit: answer 413 */
+    bool out_of_memory;    /* the buffer could not grow: answer 500 */
+    bool answered;         /* a response was queued */
+    bool timeout_logged;   /* "request_timeout" already logged */
+    char path[HTTP_LOG_PATH_MAX + 1];
+    char method[16];
+} http_request;
+
+/* ------------------------------------------------------------------------------------------ */
+/* Small helpers                                                                              */
+/* ------------------------------------------------------------------------------------------ */
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static double micros_since(uint64_t start_ns)
+{
+    return (double)((now_ns() - start_ns) / 1000u);
+}
+
+static void copy_trunc(char *dst, size_t size, const char *src)
+{
+    size_t n = src ? strlen(src) : 0;
+    if (n >= size)
+        n = size - 1;
+    if (n > 0)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* "application/json", any case, optionally followed by parameters ("; charset=utf-8"). */
+static bool is_json_content_type(const char *ct)
+{
+    static const char want[] = "application/json";
+    if (ct == NULL)
+        return false;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    if (strncasecmp(ct, want, sizeof want - 1) != 0)
+        return false;
+    ct += sizeof want - 1;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    return *ct == '\0' || *ct == ';';
+}
+
+/* The request's Content-Length: 1 and the value (saturated at SIZE_MAX) when present and a
+ * plain decimal number, 0 otherwise (absent, or chunked transfer). libmicrohttpd has already
+ * refused a malformed one with 400 before calling us. */
+static int content_length(struct MHD_Connection *c, size_t *out)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (v == NULL)
+        return 0;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    if (*v < '0' || *v > '9')
+        return 0;
+    size_t n = 0;
+    for (; *v >= '0' && *v <= '9'; v++) {
+        size_t d = (size_t)(*v - '0');
+        n = n > (SIZE_MAX - d) / 10 ? SIZE_MAX : n * 10 + d;
+    }
+    *out = n;
+    return 1;
+}
+
+/* Set the connection's timeout (seconds) if it differs from what was last set. */
+static void set_conn_timeout(struct MHD_Connection *c, http_request *r, unsigned secs)
+{
+    if (secs == 0)
+        secs = 1; /* 0 would mean "never" */
+    if (r->conn_timeout == secs)
+        return;
+    MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, secs);
+    r->conn_timeout = secs;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Responses                                                                                  */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Queue a JSON response. `mode` says whether libmicrohttpd copies `body` or keeps the pointer
+ * (static text only). Returns what MHD_queue_response() returns; MHD_NO makes libmicrohttpd
+ * close the connection, which is the only answer left when even this fails. */
+static enum MHD_Result send_json(http_server *s, struct MHD_Connection *c, http_request *r,
+                                 unsigned status, const char *body, size_t len,
+                                 enum MHD_ResponseMemoryMode mode, const char *allow)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)body, mode);
+    if (resp == NULL)
+        return MHD_NO;
+    enum MHD_Result ok = MHD_YES;
+    if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json") != MHD_YES)
+        ok = MHD_NO;
+    if (allow != NULL && MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow) != MHD_YES)
+        ok = MHD_NO;
+    /* While draining, every answer closes its connection: the API server keeps reusing open
+     * connections to a terminating pod until its endpoint is removed (SPEC §4). */
+    if (atomic_load_explicit(&s->draining, memory_order_relaxed) &&
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close") != MHD_YES)
+        ok = MHD_NO;
+    if (ok == MHD_YES)
+        ok = MHD_queue_response(c, status, resp);
+    MHD_destroy_response(resp);
+    if (ok == MHD_YES)
+        r->answered = true;
+    return ok;
+}
+
+/* Answer a protocol error with {"error": msg} and log it. */
+static enum MHD_Result send_error(http_server *s, struct MHD_Connection *c, http_request *r,
+                                  unsigned status, const char *msg, const char *allow)
+{
+    log_level lvl = status >= 500 ? LOG_ERROR : (status == 413 ? LOG_INFO : LOG_DEBUG);
+    if (log_enabled(lvl)) {
+        cJSON *f = cJSON_CreateObject();
+        if (f != NULL) {
+            cJSON_AddStringToObject(f, "method", r->method);
+            cJSON_AddStringToObject(f, "path", r->path);
+            cJSON_AddNumberToObject(f, "status", status);
+            cJSON_AddStringToObject(f, "error", msg);
+        }
+        log_json(lvl, "http_error", f);
+    }
+    char *body = admission_error_body(msg);
+    if (body == NULL)
+        return send_json(s, c, r, status, OOM_BODY, sizeof OOM_BODY - 1, MHD_RESPMEM_PERSISTENT,
+                         allow);
+    enum MHD_Result ret =
+        send_json(s, c, r, status, body, strlen(body), MHD_RESPMEM_MUST_COPY, allow);
+    free(body);
+    return ret;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Handlers                                                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+static enum MHD_Result handle_healthz(http_server *s, struct MHD_Connection *c, http_request *r)
+{
+    static const char ok[] = "{\"status\":\"ok\"}";
+    return send_json(s, c, r, MHD_HTTP_OK, ok, sizeof ok - 1, MHD_RESPMEM_PERSISTENT, NULL);
+}
+
+static enum MHD_Result handle_readyz(http_server *s, struct MHD_Connection *c, http_request *r)
+{
+    static const char ready[] = "{\"status\":\"ready\"}";
+    static const char draining[] = "{\"status\":\"draining\"}";
+    static const char no_policy[] = "{\"status\":\"no policy loaded\"}";
+    static const char no_cert[] = "{\"status\":\"no certificate loaded\"}";
+    const char *body = ready;
+    unsigned status = MHD_HTTP_OK;
+    if (atomic_load(&s->draining))
+        body = draining;
+    else if (atomic_load(&s->policy) == NULL)
+        body = no_policy;
+    else if (!atomic_load(&s->cert_loaded))
+        body = no_cert;
+    if (body != ready)
+        status = MHD_HTTP_SERVICE_UNAVAILABLE;
+    return send_json(s, c, r, status, body, strlen(body), MHD_RESPMEM_PERSISTENT, NULL);
+}
+
+static const char *str_or_empty(const char *s)
+{
+    return s ? s : "";
+}
+
+/* The review log line (SPEC §8): one per AdmissionReview answered. */
+static void log_review(const http_request *r, const admission_reply *rep, unsigned status)
+{
+    if (!log_enabled(LOG_INFO))
+        return;
+    cJSON *f = cJSON_CreateObject();
+    if (f != NULL) {
+        cJSON_AddStringToObject(f, "endpoint", r->route == ROUTE_MUTATE ? "mutate" : "validate");
+        cJSON_AddStringToObject(f, "uid", str_or_empty(rep->uid));
+        cJSON_AddStringToObject(f, "kind", str_or_empty(rep->kind));
+        cJSON_AddStringToObject(f, "namespace", str_or_empty(rep->namespace_));
+        cJSON_AddStringToObject(f, "name", str_or_empty(rep->name));
+        cJSON_AddStringToObject(f, "operation", str_or_empty(rep->operation));
+        cJSON_AddBoolToObject(f, "dryRun", rep->dry_run);
+        cJSON_AddStringToObject(f, "decision", str_or_empty(rep->decision));
+        cJSON_AddNumberToObject(f, "violations", (double)rep->violation_count);
+        if (rep->violations != NULL && rep->violations[0] != '\0')
+            cJSON_AddStringToObject(f, "violation_messages", rep->violations);
+        cJSON_AddNumberToObject(f, "patch_ops", (double)rep->patch_ops);
+        cJSON_AddNumberToObject(f, "status", status);
+        cJSON_AddNumberToObject(f, "bytes", (double)r->received);
+        cJSON_AddNumberToObject(f, "micros", micros_since(r->start_ns));
+    }
+    log_json(LOG_INFO, "review", f);
+}
+
+static enum MHD_Result handle_review(http_server *s, struct MHD_Connection *c, http_request *r)
+{
+    if (r->too_large) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "request body exceeds the limit of %zu bytes", s->max_body);
+        return send_error(s, c, r, MHD_HTTP_CONTENT_TOO_LARGE, msg, NULL);
+    }
+    if (r->out_of_memory)
+        return send_error(s, c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory", NULL);
+    /* Loaded once per request: a later reload may swap the pointer between requests. */
+    const policy *p = atomic_load_explicit(&s->policy, memory_order_acquire);
+    if (p == NULL)
+        return send_error(s, c, r, MHD_HTTP_SERVICE_UNAVAILABLE, "no policy loaded", NULL);
+
+    admission_reply rep;
+    memset(&rep, 0, sizeof rep);
+    engine_endpoint ep = r->route == ROUTE_MUTATE ? ENGINE_MUTATE : ENGINE_VALIDATE;
+    int rc = admission_handle(p, ep, r->buf != NULL ? r->buf : "", r->len, &rep);
+    free(r->buf); /* the body is no longer needed: give the memory back before answering */
+    r->buf = NULL;
+    r->len = r->cap = 0;
+    if (rc != 0) {
+        admission_reply_free(&rep);
+        return send_error(s, c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory", NULL);
+    }
+    unsigned status = rep.http_status;
+    enum MHD_Result ret;
+    if (rep.body == NULL || status < 200 || status > 599) {
+        admission_reply_free(&rep);
+        return send_error(s, c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                          "internal error: no answer from the AdmissionReview codec", NULL);
+    }
+    ret = send_json(s, c, r, status, rep.body, rep.body_len, MHD_RESPMEM_MUST_COPY, NULL);
+    log_review(r, &rep, status);
+    admission_reply_free(&rep);
+    return ret;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* libmicrohttpd callbacks                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+static void log_request_timeout(http_request *r, const char *how)
+{
+    if (r->timeout_logged)
+        return;
+    r->timeout_logged = true;
+    if (!log_enabled(LOG_WARN))
+        return;
+    cJSON *f = cJSON_CreateObject();
+    if (f != NULL) {
+        cJSON_AddStringToObject(f, "method", r->method);
+        cJSON_AddStringToObject(f, "path", r->path);
+        cJSON_AddNumberToObject(f, "received", (double)r->received);
+        cJSON_AddNumberToObject(f, "micros", micros_since(r->start_ns));
+        cJSON_AddStringToObject(f, "action", how);
+    }
+    log_json(LOG_WARN, "request_timeout", f);
+}
+
+/* Call 1: the headers are in. Route, check, and either answer now or wait for the body. */
+static enum MHD_Result on_headers(http_server *s, struct MHD_Connection *c, http_request *r,
+                                  const char *url, const char *method)
+{
+    const char *allow = NULL;
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        if (strcmp(url, routes[i].path) == 0) {
+            r->route = routes[i].route;
+            allow = routes[i].allow;
+            break;
+        }
+    }
+    if (r->route == ROUTE_NONE)
+        return send_error(s, c, r, MHD_HTTP_NOT_FOUND, "not found", NULL);
+
+    bool review = r->route == ROUTE_MUTATE || r->route == ROUTE_VALIDATE;
+    bool method_ok = review ? strcmp(method, MHD_HTTP_METHOD_POST) == 0
+                            : (strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+                               strcmp(method, MHD_HTTP_METHOD_HEAD) == 0);
+    if (!method_ok) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "method not allowed; use %s", allow);
+        return send_error(s, c, r, MHD_HTTP_METHOD_NOT_ALLOWED, msg, allow);
+    }
+    if (!review)
+        return MHD_YES; /* answered on the final call, once any body is consumed */
+
+    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!is_json_content_type(ct))
+        return send_error(s, c, r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                          "Content-Type must be application/json", NULL);
+    size_t clen;
+    if (content_length(c, &clen)) {
+        if (clen > s->max_body) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "request body exceeds the limit of %zu bytes", s->max_body);
+            return send_error(s, c, r, MHD_HTTP_CONTENT_TOO_LARGE, msg, NULL);
+        }
+        if (clen <= HTTP_BODY_TRUST_LENGTH)
+            r->length_hint = clen;
+    }
+    set_conn_timeout(c, r,
+                     s->request_timeout < s->idle_timeout ? s->request_timeout : s->idle_timeout);
+    return MHD_YES;
+}
+
+/* Append body bytes, growing the buffer geometrically up to the limit. */
+static void body_append(http_server *s, http_request *r, const char *data, size_t n)
+{
+    if (r->too_large || r->out_of_memory)
+        return;
+    if (n > s->max_body - r->len) {
+        r->too_large = true;
+        free(r->buf);
+        r->buf = NULL;
+        r->len = r->cap = 0;
+        return;
+    }
+    size_t need = r->len + n;
+    if (need > r->cap) {
+        size_t cap = r->cap;
+        if (cap == 0)
+            cap = r->length_hint >= need ? r->length_hint : HTTP_BODY_INITIAL;
+        while (cap < need)
+            cap = cap > s->max_body / 2 ? s->max_body : cap * 2;
+        if (cap > s->max_body)
+            cap = s->max_body;
+        char *nb = realloc(r->buf, cap);
+        if (nb == NULL) {
+            r->out_of_memory = true;
+            free(r->buf);
+            r->buf = NULL;
+            r->len = r->cap = 0;
+            return;
+        }
+        r->buf = nb;
+        r->cap = cap;
+    }
+    memcpy(r->buf + r->len, data, n);
+    r->len = need;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *data,
+                                  size_t *data_size, void **con_cls)
+{
+    (void)version;
+    http_server *s = cls;
+    http_request *r = *con_cls;
+
+    if (r == NULL) {
+        r = calloc(1, sizeof *r);
+        if (r == NULL)
+            return MHD_NO; /* nothing sensible to answer with: drop the connection */
+        *con_cls = r;
+        atomic_fetch_add(&s->in_flight, 1);
+        r->start_ns = now_ns();
+        r->deadline_ns = r->start_ns + (uint64_t)s->request_timeout * 1000000000u;
+        r->conn_timeout = s->idle_timeout;
+        copy_trunc(r->path, sizeof r->path, url);
+        copy_trunc(r->method, sizeof r->method, method);
+        return on_headers(s, c, r, url != NULL ? url : "", method != NULL ? method : "");
+    }
+
+    if (*data_size != 0) {
+        size_t n = *data_size;
+        *data_size = 0;
+        uint64_t now = now_ns();
+        if (now >= r->deadline_ns) {
+            log_request_timeout(r, "dropped");
+            return MHD_NO;
+        }
+        /* Silence until the deadline closes the connection too. */
+        uint64_t left = r->deadline_ns - now;
+        set_conn_timeout(c, r, (unsigned)((left + 999999999u) / 1000000000u));
+        r->received += n;
+        if (r->route == ROUTE_MUTATE || r->route == ROUTE_VALIDATE)
+            body_append(s, r, data, n);
+        return MHD_YES; /* other routes: a body nobody asked for, consumed and dropped */
+    }
+
+    /* The request is complete. */
+    if (r->answered)
+        return MHD_YES; /* not expected: libmicrohttpd stops calling once answered */
+    set_conn_timeout(c, r, s->idle_timeout);
+    switch (r->route) {
+    case ROUTE_HEALTHZ:
+        return handle_healthz(s, c, r);
+    case ROUTE_READYZ:
+        return handle_readyz(s, c, r);
+    case ROUTE_MUTATE:
+    case ROUTE_VALIDATE:
+        return handle_review(s, c, r);
+    case ROUTE_NONE:
+        break;
+    }
+    return send_error(s, c, r, MHD_HTTP_NOT_FOUND, "not found", NULL);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)c;
+    http_server *s = cls;
+    http_request *r = *con_cls;
+    if (r == NULL)
+        return;
+    if (!r->answered) {
+        if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED) {
+            log_request_timeout(r, "timed out");
+        } else if (!r->timeout_logged && log_enabled(LOG_DEBUG)) {
+            cJSON *f = cJSON_CreateObject();
+            if (f != NULL) {
+                cJSON_AddStringToObject(f, "method", r->method);
+                cJSON_AddStringToObject(f, "path", r->path);
+                cJSON_AddNumberToObject(f, "received", (double)r->received);
+                cJSON_AddNumberToObject(f, "termination", (double)toe);
+            }
+            log_json(LOG_DEBUG, "request_aborted", f);
+        }
+    }
+    free(r->buf);
+    free(r);
+    *con_cls = NULL;
+    atomic_fetch_sub(&s->in_flight, 1);
+}
+
+/* libmicrohttpd's messages (and the GnuTLS errors it reports) into our log. */
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char buf[1024];
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    if (n < 0)
+        return;
+    size_t len = strlen(buf);
+    while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+        buf[--len] = '\0';
+    log_msg(LOG_WARN, "mhd", "%s", buf);
+}
+
+/* GnuTLS's audit messages (security-relevant protocol events, e.g. a record that fails to
+ * decrypt); its debug log stays off. */
+static void on_gnutls_audit(gnutls_session_t session, const char *msg)
+{
+    (void)session;
+    char buf[512];
+    copy_trunc(buf, sizeof buf, msg);
+    size_t len = strlen(buf);
+    while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+        buf[--len] = '\0';
+    log_msg(LOG_WARN, "gnutls", "%s", buf);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Public functions                                                                           */
+/* ------------------------------------------------------------------------------------------ */
+
+static int parse_port(const char *p, unsigned short *out)
+{
+    if (*p == '\0')
+        return -1;
+    unsigned long v = 0;
+    for (; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        v = v * 10 + (unsigned long)(*p - '0');
+        if (v > 65535)
+            return -1;
+    }
+    *out = (unsigned short)v;
+    return 0;
+}
+
+int http_parse_listen(const char *text, http_listen *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (text == NULL || strlen(text) >= sizeof out->text) {
+        snprintf(err, errlen, "--listen: expected ADDR:PORT, e.g. :8443 or 127.0.0.1:8443");
+        return -1;
+    }
+    copy_trunc(out->text, sizeof out->text, text);
+    char host[64];
+    const char *port;
+    if (text[0] == '[') {
+        const char *end = strchr(text, ']');
+        if (end == NULL || end[1] != ':') {
+            snprintf(err, errlen, "--listen %s: expected [IPV6]:PORT", text);
+            return -1;
+        }
+        size_t hl = (size_t)(end - text - 1);
+        memcpy(host, text + 1, hl);
+        host[hl] = '\0';
+        port = end + 2;
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&out->addr;
+        a6->sin6_family = AF_INET6;
+        if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1) {
+            snprintf(err, errlen, "--listen %s: '%s' is not an IPv6 address", text, host);
+            return -1;
+        }
+    } else {
+        const char *colon = strrchr(text, ':');
+        if (colon == NULL) {
+            snprintf(err, errlen, "--listen %s: expected ADDR:PORT, e.g. :8443 or 127.0.0.1:8443",
+                     text);
+            return -1;
+        }
+        size_t hl = (size_t)(colon - text);
+        memcpy(host, text, hl);
+        host[hl] = '\0';
+        port = colon + 1;
+        if (hl == 0) {
+            out->any = true;
+        } else {
+            struct sockaddr_in *a4 = (struct sockaddr_in *)&out->addr;
+            a4->sin_family = AF_INET;
+            if (strchr(host, ':') != NULL) {
+                snprintf(err, errlen,
+                         "--listen %s: write an IPv6 address in brackets, e.g. [::1]:8443", text);
+                return -1;
+            }
+            if (inet_pton(AF_INET, host, &a4->sin_addr) != 1) {
+                snprintf(err, errlen,
+                         "--listen %s: '%s' is not an IPv4 address (use an IP, not a name)", text,
+                         host);
+                return -1;
+            }
+        }
+    }
+    if (parse_port(port, &out->port) != 0) {
+        snprintf(err, errlen, "--listen %s: the port must be a number from 0 to 65535", text);
+        return -1;
+    }
+    if (out->addr.ss_family == AF_INET)
+        ((struct sockaddr_in *)&out->addr)->sin_port = htons(out->port);
+    else if (out->addr.ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)&out->addr)->sin6_port = htons(out->port);
+    return 0;
+}
+
+static bool ipv6_available(void)
+{
+    int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    close(fd);
+    return true;
+}
+
+static struct MHD_Daemon *start_daemon(http_server *s, const http_config *cfg, unsigned flags,
+                                       const struct sockaddr *sa, unsigned threads)
+{
+    /* The options that depend on the configuration: a pool only with more than one thread
+     * (libmicrohttpd warns about a pool of one), an address only when not every address. */
+    struct MHD_OptionItem extra[3];
+    size_t n = 0;
+    if (threads > 1)
+        extra[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)threads, NULL};
+    if (sa != NULL)
+        extra[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, (void *)sa};
+    extra[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    /* The logger comes first so that messages about the other options reach it. */
+    return MHD_start_daemon(
+        flags, cfg->listen.port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+        s, MHD_OPTION_HTTPS_MEM_CERT, cfg->cert_pem, MHD_OPTION_HTTPS_MEM_KEY, cfg->key_pem,
+        MHD_OPTION_HTTPS_PRIORITIES, HTTP_TLS_PRIORITIES, MHD_OPTION_CONNECTION_TIMEOUT,
+        cfg->idle_timeout, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_connections_per_ip,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_ARRAY, extra, MHD_OPTION_END);
+}
+
+http_server *http_start(const http_config *cfg, char *err, size_t errlen)
+{
+    if (cfg->cert_pem == NULL || cfg->key_pem == NULL || cfg->max_body_bytes == 0 ||
+        cfg->idle_timeout == 0 || cfg->request_timeout == 0 || cfg->max_connections == 0) {
+        snprintf(err, errlen, "invalid server configuration");
+        return NULL;
+    }
+    http_server *s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->quiesced_fd = MHD_INVALID_SOCKET;
+    atomic_init(&s->policy, cfg->policy);
+    atomic_init(&s->cert_loaded, true);
+    atomic_init(&s->draining, false);
+    atomic_init(&s->in_flight, 0u);
+    s->max_body = cfg->max_body_bytes;
+    s->idle_timeout = cfg->idle_timeout;
+    s->request_timeout = cfg->request_timeout;
+
+    gnutls_global_set_audit_log_function(on_gnutls_audit);
+
+    /* In pool mode libmicrohttpd splits the connection limit between the workers. */
+    unsigned threads = cfg->threads == 0 ? 1 : cfg->threads;
+    if (threads > cfg->max_connections)
+        threads = cfg->max_connections;
+
+    unsigned flags = MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG;
+    const struct sockaddr *sa = NULL;
+    if (cfg->listen.any) {
+        if (ipv6_available()) {
+            flags |= MHD_USE_DUAL_STACK;
+        } else {
+            log_msg(LOG_WARN, "listen", "IPv6 is not available here; listening on IPv4 only");
+        }
+    } else {
+        sa = (const struct sockaddr *)&cfg->listen.addr;
+        if (cfg->listen.addr.ss_family == AF_INET6)
+            flags |= MHD_USE_IPv6;
+    }
+    s->daemon = start_daemon(s, cfg, flags, sa, threads);
+    if (s->daemon == NULL) {
+        snprintf(err, errlen, "cannot start the HTTPS server on %s (the \"mhd\" log line says why)",
+                 cfg->listen.text);
+        free(s);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info != NULL ? info->port : cfg->listen.port;
+    return s;
+}
+
+unsigned http_bound_port(const http_server *s)
+{
+    return s->port;
+}
+
+void http_set_draining(http_server *s)
+{
+    atomic_store(&s->draining, true);
+}
+
+int http_quiesce(http_server *s)
+{
+    if (s->quiesced_fd != MHD_INVALID_SOCKET)
+        return 0;
+    s->quiesced_fd = MHD_quiesce_daemon(s->daemon);
+    return s->quiesced_fd == MHD_INVALID_SOCKET ? -1 : 0;
+}
+
+unsigned http_requests_in_flight(const http_server *s)
+{
+    return atomic_load(&((http_server *)s)->in_flight);
+}
+
+void http_stop(http_server *s)
+{
+    if (s == NULL)
+        return;
+    MHD_stop_daemon(s->daemon);
+    /* After MHD_stop_daemon(): in threaded modes the workers may use it until they stop. */
+    if (s->quiesced_fd != MHD_INVALID_SOCKET)
+        close(s->quiesced_fd);
+    free(s);
+}

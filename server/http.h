@@ -1,0 +1,84 @@
+/*
+ * http.h — the HTTPS server of `serve` (SPEC §4), on libmicrohttpd with its GnuTLS TLS.
+ *
+ * Routing (the query string never matters):
+ *   POST /mutate, POST /validate  AdmissionReview in and out, through admission_handle()
+ *   GET  /healthz                 200 {"status":"ok"} while the process serves
+ *   GET  /readyz                  200 with a policy and certificate loaded and not draining,
+ *                                 else 503
+ * Protocol errors answer with {"error": "..."}: 404 unknown path, 405 wrong method (with an
+ * Allow header), 415 a Content-Type other than application/json, 413 a body over the limit
+ * (from Content-Length before the body is read, or once a chunked body passes it), 500 out of
+ * memory. A body that has not fully arrived within the request timeout of the request's start
+ * gets its connection dropped (logged as "request_timeout").
+ *
+ * Lifecycle: http_start() → (serving) → http_set_draining() on SIGTERM → http_quiesce() →
+ * wait for http_requests_in_flight() to reach 0 → http_stop().
+ */
+#ifndef SW_HTTP_H
+#define SW_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "policy.h"
+
+/* Where to listen, as parsed from --listen ADDR:PORT. */
+typedef struct {
+    bool any;                     /* ":PORT": every IPv4 and IPv6 address (dual stack) */
+    struct sockaddr_storage addr; /* the address otherwise (AF_INET or AF_INET6) */
+    unsigned short port;          /* host byte order; 0 picks a free port */
+    char text[64];                /* as given, for logs */
+} http_listen;
+
+typedef struct {
+    http_listen listen;
+    const char *cert_pem;            /* PEM certificate chain; borrowed, must outlive the server */
+    const char *key_pem;             /* PEM private key; borrowed, must outlive the server */
+    const policy *policy;            /* borrowed, must outlive the server */
+    unsigned threads;                /* worker threads (a thread pool when > 1) */
+    unsigned idle_timeout;           /* seconds a connection may stay idle */
+    unsigned request_timeout;        /* seconds from a request's start to its complete body */
+    unsigned max_connections;        /* concurrent connections in total */
+    unsigned max_connections_per_ip; /* per client address; 0 = no limit */
+    size_t max_body_bytes;
+} http_config;
+
+typedef struct http_server http_server;
+
+/*
+ * http_parse_listen — parse --listen: "ADDR:PORT" with ADDR an IPv4 literal ("127.0.0.1:8443"),
+ * a bracketed IPv6 literal ("[::1]:8443") or empty (":8443", every address). Returns 0, or -1
+ * with a one-line reason in `err`.
+ */
+int http_parse_listen(const char *text, http_listen *out, char *err, size_t errlen);
+
+/*
+ * http_start — start the daemon with its own worker threads. Block the signals the caller wants
+ * to handle before calling: the workers inherit the signal mask. When listening on every address
+ * fails (a host without IPv6), it retries on every IPv4 address and logs a warning.
+ * Returns the server (stop it with http_stop()), or NULL with a one-line reason in `err`
+ * (libmicrohttpd's own explanation is in the log, event "mhd").
+ */
+http_server *http_start(const http_config *cfg, char *err, size_t errlen);
+
+/* http_bound_port — the port the daemon listens on (useful with port 0). */
+unsigned http_bound_port(const http_server *s);
+
+/* http_set_draining — from now on /readyz answers 503 and every response carries
+ * `Connection: close`. Safe from any thread. */
+void http_set_draining(http_server *s);
+
+/* http_quiesce — stop accepting new connections; requests on open connections go on.
+ * Returns 0, or -1 if libmicrohttpd cannot quiesce (then http_stop() still works). */
+int http_quiesce(http_server *s);
+
+/* http_requests_in_flight — requests begun (headers received) and not yet completed. */
+unsigned http_requests_in_flight(const http_server *s);
+
+/* http_stop — stop the daemon (closing every connection), join its threads and free `s`.
+ * NULL is accepted. */
+void http_stop(http_server *s);
+
+#endif

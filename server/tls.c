@@ -1,0 +1,396 @@
+/*
+ * tls.c — certificates with OpenSSL 3 (see tls.h).
+ *
+ * OpenSSL only prepares and checks the PEM text here; the TLS sessions are GnuTLS's, inside
+ * libmicrohttpd. Both the certificate chain and the key are re-encoded after parsing, so GnuTLS
+ * receives exactly what OpenSSL understood: no stray blocks (an "EC PARAMETERS" block before the
+ * key, text between certificates) and a single key format (PKCS#8).
+ */
+#include "tls.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#define TLS_MAX_FILE_BYTES (1024 * 1024)
+#define TLS_DEV_DAYS       365
+
+/* ------------------------------------------------------------------------------------------ */
+/* Helpers                                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+/* The reason of the most recent OpenSSL error ("no start line", "key values mismatch"), and
+ * clear the error queue: it is per thread and must not leak into later calls. */
+static const char *ossl_reason(void)
+{
+    unsigned long e = ERR_peek_last_error();
+    const char *r = e ? ERR_reason_error_string(e) : NULL;
+    ERR_clear_error();
+    return r ? r : "unknown OpenSSL error";
+}
+
+void tls_format_time(int64_t t, char *buf, size_t len)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (gmtime_r(&tt, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(buf, len, "%lld", (long long)t);
+}
+
+static int asn1_time_to_unix(const ASN1_TIME *a, int64_t *out)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    if (a == NULL || ASN1_TIME_to_tm(a, &tm) != 1)
+        return -1;
+    *out = (int64_t)timegm(&tm);
+    return 0;
+}
+
+/* The contents of a memory BIO as a new NUL-terminated string (NULL when out of memory). */
+static char *bio_to_string(BIO *b)
+{
+    char *data = NULL;
+    long n = BIO_get_mem_data(b, &data);
+    if (n < 0)
+        return NULL;
+    char *s = malloc((size_t)n + 1);
+    if (s == NULL)
+        return NULL;
+    if (n > 0)
+        memcpy(s, data, (size_t)n);
+    s[n] = '\0';
+    return s;
+}
+
+void tls_pair_free(tls_pair *p)
+{
+    if (p == NULL)
+        return;
+    if (p->key_pem != NULL) {
+        OPENSSL_cleanse(p->key_pem, strlen(p->key_pem));
+        free(p->key_pem);
+    }
+    free(p->cert_pem);
+    memset(p, 0, sizeof *p);
+}
+
+/* Read a whole file of at most TLS_MAX_FILE_BYTES. A FIFO or device is refused without
+ * blocking on it (O_NONBLOCK on open, then the type is checked). Returns the bytes (caller frees,
+ * wiping them first if secret) or NULL with the reason in err. */
+static char *read_small_file(const char *path, const char *what, size_t *len_out, char *err,
+                             size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open %s %s: %s", what, path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s %s is not a regular file", what, path);
+        close(fd);
+        return NULL;
+    }
+    if (st.st_size > TLS_MAX_FILE_BYTES) {
+        snprintf(err, errlen, "%s %s is larger than %d bytes", what, path, TLS_MAX_FILE_BYTES);
+        close(fd);
+        return NULL;
+    }
+    size_t cap = (size_t)st.st_size + 1, len = 0;
+    char *buf = malloc(cap);
+    if (buf == NULL) {
+        snprintf(err, errlen, "out of memory reading %s %s", what, path);
+        close(fd);
+        return NULL;
+    }
+    for (;;) {
+        if (len == cap) { /* the file grew while being read */
+            if (cap > TLS_MAX_FILE_BYTES) {
+                snprintf(err, errlen, "%s %s is larger than %d bytes", what, path,
+                         TLS_MAX_FILE_BYTES);
+                goto fail;
+            }
+            char *nb = realloc(buf, cap * 2);
+            if (nb == NULL) {
+                snprintf(err, errlen, "out of memory reading %s %s", what, path);
+                goto fail;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        ssize_t r = read(fd, buf + len, cap - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            snprintf(err, errlen, "cannot read %s %s: %s", what, path, strerror(errno));
+            goto fail;
+        }
+        if (r == 0)
+            break;
+        len += (size_t)r;
+    }
+    close(fd);
+    *len_out = len;
+    return buf;
+fail:
+    OPENSSL_cleanse(buf, cap);
+    free(buf);
+    close(fd);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Loading                                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+/* PEM password callback: never prompt on a terminal (OpenSSL's default would); remember that
+ * the key is encrypted so the message can say so. */
+static int no_password_cb(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    *(bool *)u = true;
+    return -1;
+}
+
+int tls_load_files(const char *cert_path, const char *key_path, tls_pair *out, char *err,
+                   size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    int rc = -1;
+    size_t cert_len = 0, key_len = 0;
+    char *cert_text = NULL, *key_text = NULL;
+    BIO *in = NULL, *cert_out = NULL, *key_out = NULL;
+    X509 *leaf = NULL;
+    EVP_PKEY *pkey = NULL;
+
+    ERR_clear_error();
+    cert_text = read_small_file(cert_path, "certificate file", &cert_len, err, errlen);
+    if (cert_text == NULL)
+        goto done;
+    key_text = read_small_file(key_path, "key file", &key_len, err, errlen);
+    if (key_text == NULL)
+        goto done;
+
+    /* The certificate chain: the leaf, then intermediates. */
+    in = BIO_new_mem_buf(cert_text, (int)cert_len);
+    cert_out = BIO_new(BIO_s_mem());
+    if (in == NULL || cert_out == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    int count = 0;
+    for (;;) {
+        X509 *x = PEM_read_bio_X509(in, NULL, NULL, NULL);
+        if (x == NULL) {
+            unsigned long e = ERR_peek_last_error();
+            if (count > 0 && ERR_GET_LIB(e) == ERR_LIB_PEM &&
+                ERR_GET_REASON(e) == PEM_R_NO_START_LINE) {
+                ERR_clear_error(); /* the normal end of the file */
+                break;
+            }
+            if (count == 0)
+                snprintf(err, errlen, "certificate file %s: no PEM certificate (%s)", cert_path,
+                         ossl_reason());
+            else
+                snprintf(err, errlen, "certificate file %s: certificate %d: %s", cert_path,
+                         count + 1, ossl_reason());
+            goto done;
+        }
+        if (PEM_write_bio_X509(cert_out, x) != 1) {
+            X509_free(x);
+            snprintf(err, errlen, "certificate file %s: %s", cert_path, ossl_reason());
+            goto done;
+        }
+        if (count++ == 0)
+            leaf = x;
+        else
+            X509_free(x);
+    }
+    BIO_free(in);
+
+    /* The key. */
+    in = BIO_new_mem_buf(key_text, (int)key_len);
+    if (in == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    bool encrypted = false;
+    pkey = PEM_read_bio_PrivateKey(in, NULL, no_password_cb, &encrypted);
+    if (pkey == NULL) {
+        if (encrypted) {
+            ERR_clear_error();
+            snprintf(err, errlen, "key file %s: encrypted private keys are not supported",
+                     key_path);
+        } else if (memmem(key_text, key_len, "PRIVATE KEY-----", 16) == NULL) {
+            ERR_clear_error();
+            snprintf(err, errlen,
+                     "key file %s: no PEM private key (no \"-----BEGIN ... PRIVATE "
+                     "KEY-----\" block)",
+                     key_path);
+        } else {
+            snprintf(err, errlen, "key file %s: unreadable private key (%s)", key_path,
+                     ossl_reason());
+        }
+        goto done;
+    }
+    if (X509_check_private_key(leaf, pkey) != 1) {
+        ERR_clear_error();
+        snprintf(err, errlen, "key file %s does not match the certificate in %s", key_path,
+                 cert_path);
+        goto done;
+    }
+    if (asn1_time_to_unix(X509_get0_notAfter(leaf), &out->not_after) != 0) {
+        snprintf(err, errlen, "certificate file %s: unreadable notAfter date", cert_path);
+        goto done;
+    }
+    key_out = BIO_new(BIO_s_secmem()); /* wiped when freed */
+    if (key_out == NULL ||
+        PEM_write_bio_PrivateKey(key_out, pkey, NULL, NULL, 0, NULL, NULL) != 1) {
+        snprintf(err, errlen, "key file %s: cannot re-encode the key (%s)", key_path,
+                 ossl_reason());
+        goto done;
+    }
+    out->cert_pem = bio_to_string(cert_out);
+    out->key_pem = bio_to_string(key_out);
+    if (out->cert_pem == NULL || out->key_pem == NULL) {
+        snprintf(err, errlen, "out of memory");
+        tls_pair_free(out);
+        goto done;
+    }
+    rc = 0;
+done:
+    BIO_free(in);
+    BIO_free(cert_out);
+    BIO_free(key_out);
+    X509_free(leaf);
+    EVP_PKEY_free(pkey);
+    if (key_text != NULL) {
+        OPENSSL_cleanse(key_text, key_len);
+        free(key_text);
+    }
+    free(cert_text);
+    ERR_clear_error();
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Generating                                                                                 */
+/* ------------------------------------------------------------------------------------------ */
+
+static int add_ext(X509 *x, int nid, const char *value)
+{
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0); /* self-signed: issuer == subject */
+    X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+    if (ext == NULL)
+        return -1;
+    int ok = X509_add_ext(x, ext, -1);
+    X509_EXTENSION_free(ext);
+    return ok == 1 ? 0 : -1;
+}
+
+/* A random positive serial of 128 bits (RFC 5280 §4.1.2.2: at most 20 octets, positive). */
+static int set_random_serial(X509 *x)
+{
+    unsigned char b[16];
+    if (RAND_bytes(b, sizeof b) != 1)
+        return -1;
+    b[0] &= 0x7f; /* positive */
+    b[0] |= 0x40; /* and never zero or short */
+    BIGNUM *bn = BN_bin2bn(b, sizeof b, NULL);
+    if (bn == NULL)
+        return -1;
+    int ok = BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) != NULL;
+    BN_free(bn);
+    return ok ? 0 : -1;
+}
+
+int tls_generate_dev(tls_pair *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    int rc = -1;
+    EVP_PKEY *pkey = NULL;
+    X509 *x = NULL;
+    BIO *cert_out = NULL, *key_out = NULL;
+    const char *step = "generating the key";
+
+    ERR_clear_error();
+    pkey = EVP_EC_gen("P-256");
+    if (pkey == NULL)
+        goto fail;
+    step = "building the certificate";
+    x = X509_new();
+    if (x == NULL || X509_set_version(x, X509_VERSION_3) != 1 || set_random_serial(x) != 0)
+        goto fail;
+    time_t now = time(NULL);
+    /* A minute of slack in notBefore for clocks slightly behind ours. */
+    if (X509_time_adj_ex(X509_getm_notBefore(x), 0, -60, &now) == NULL ||
+        X509_time_adj_ex(X509_getm_notAfter(x), TLS_DEV_DAYS, 0, &now) == NULL)
+        goto fail;
+    X509_NAME *name = X509_get_subject_name(x);
+    if (X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
+                                   (const unsigned char *)"seccomp-webhook", -1, -1, 0) != 1 ||
+        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                                   (const unsigned char *)"seccomp-webhook development", -1, -1,
+                                   0) != 1 ||
+        X509_set_issuer_name(x, name) != 1 || X509_set_pubkey(x, pkey) != 1)
+        goto fail;
+    /* Its own CA, so that the PEM works as a trust anchor (`curl --cacert`), like the
+     * certificate `openssl req -x509` makes; the SANs are what clients check (Go ignores CN). */
+    step = "adding the certificate extensions";
+    if (add_ext(x, NID_basic_constraints, "critical,CA:TRUE") != 0 ||
+        add_ext(x, NID_key_usage, "critical,digitalSignature,keyCertSign") != 0 ||
+        add_ext(x, NID_ext_key_usage, "serverAuth") != 0 ||
+        add_ext(x, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1") != 0 ||
+        add_ext(x, NID_subject_key_identifier, "hash") != 0 ||
+        add_ext(x, NID_authority_key_identifier, "keyid:always") != 0)
+        goto fail;
+    step = "signing the certificate";
+    if (X509_sign(x, pkey, EVP_sha256()) <= 0)
+        goto fail;
+    step = "encoding the certificate";
+    cert_out = BIO_new(BIO_s_mem());
+    key_out = BIO_new(BIO_s_secmem());
+    if (cert_out == NULL || key_out == NULL || PEM_write_bio_X509(cert_out, x) != 1 ||
+        PEM_write_bio_PrivateKey(key_out, pkey, NULL, NULL, 0, NULL, NULL) != 1)
+        goto fail;
+    if (asn1_time_to_unix(X509_get0_notAfter(x), &out->not_after) != 0)
+        goto fail;
+    out->cert_pem = bio_to_string(cert_out);
+    out->key_pem = bio_to_string(key_out);
+    if (out->cert_pem == NULL || out->key_pem == NULL) {
+        tls_pair_free(out);
+        snprintf(err, errlen, "development certificate: out of memory");
+        goto done;
+    }
+    rc = 0;
+    goto done;
+fail:
+    snprintf(err, errlen, "development certificate: %s failed: %s", step, ossl_reason());
+done:
+    BIO_free(cert_out);
+    BIO_free(key_out);
+    X509_free(x);
+    EVP_PKEY_free(pkey);
+    ERR_clear_error();
+    return rc;
+}
