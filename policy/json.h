@@ -3,7 +3,8 @@
  *
  * cJSON 1.7.15 differs from Go's decoder in ways that can turn into a wrong allow: it keeps
  * the first of two duplicate keys (Go the last), its C strings stop at an escaped \u0000, and it
- * does not check UTF-8. json_parse_strict() refuses all three, and everything reads members
+ * does not check UTF-8; it also reads a malformed \u escape as U+0000 and skips any control
+ * byte as white space. json_parse_strict() refuses all of these, and everything reads members
  * through json_get(), which is case-sensitive (cJSON_GetObjectItem ignores case).
  */
 #ifndef SW_JSON_H
@@ -23,9 +24,10 @@ typedef struct {
 /*
  * json_parse_strict — parse `len` bytes of `text` (need not be NUL-terminated) into a new cJSON
  * tree the caller frees with cJSON_Delete(). Returns NULL and fills `err` (line, column,
- * message) when the text is not one JSON value with nothing but white space after it, holds
- * invalid UTF-8 or a byte-order mark, a raw control character or an escaped \u0000 inside a
- * string, a duplicate key in any object, or nests deeper than cJSON's limit (1000).
+ * message) when the text is not one RFC 8259 JSON value with nothing but white space around
+ * it, holds invalid UTF-8 or a byte-order mark, a raw control character, a malformed escape
+ * or an escaped \u0000 inside a string, a duplicate key in any object (reported at the
+ * later occurrence), or nests deeper than 1000 levels (cJSON's limit).
  */
 cJSON *json_parse_strict(const char *text, size_t len, json_error *err);
 

@@ -119,7 +119,7 @@ size_t text_cut_utf8(const char *s, size_t len, size_t max)
 bool text_has_control(const char *s)
 {
     for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p < 0x20 || *p == 0x7f)
+        if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
             return true;
     return false;
 }

@@ -39,7 +39,7 @@ char *text_escape(const char *s);
  * without splitting a character. */
 size_t text_cut_utf8(const char *s, size_t len, size_t max);
 
-/* text_has_control — true when `s` holds a C0 control character or DEL. */
+/* text_has_control — true when `s` holds a control character: C0, DEL or C1 (U+0080–U+009F). */
 bool text_has_control(const char *s);
 
 /* A growable list of owned strings. */
