@@ -5,6 +5,8 @@
  */
 #include "json.h"
 
+#include "text.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -369,8 +371,12 @@ cJSON *json_parse_strict(const char *text, size_t len, json_error *err)
         return NULL;
     }
     if (dup) {
+        /* The key is user data: escaped, and cut on a character boundary. */
         char msg[sizeof err->message];
-        snprintf(msg, sizeof msg, "duplicate key \"%.120s\"", dup->string);
+        char *shown = text_escape(dup->string);
+        size_t n = shown ? text_cut_utf8(shown, strlen(shown), 120) : 0;
+        snprintf(msg, sizeof msg, "duplicate key \"%.*s\"", (int)n, shown ? shown : "");
+        free(shown);
         size_t index = 0;
         key_index(root, dup, &index);
         syntax_check(text, len, index, &x);

@@ -1,0 +1,644 @@
+/*
+ * test_json.c — json_parse_strict() reads JSON the way the API server (Go) does, or refuses it
+ * (SPEC §9): duplicate keys, escaped NUL, invalid UTF-8, raw control characters, trailing
+ * data, a byte-order mark, empty input and excessive nesting are all errors with line:column;
+ * json_get() is case-sensitive.
+ *
+ * The inputs are exact bytes, so they are written as escaped C string literals and passed with
+ * an explicit length (some contain NUL bytes).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "testutil.h"
+
+#include "json.h"
+
+/* Parse `len` bytes and return whether they were refused, freeing any tree first so that a
+ * failing assertion never leaks. */
+static bool refused_n(const char *text, size_t len, json_error *err)
+{
+    cJSON *root = json_parse_strict(text, len, err);
+    bool refused = root == NULL;
+    cJSON_Delete(root);
+    return refused;
+}
+
+static bool refused(const char *text, json_error *err)
+{
+    return refused_n(text, strlen(text), err);
+}
+
+/* The first element of a parsed one-element array, as a string; the tree stays in *root. */
+static const char *only_string(cJSON *root)
+{
+    assert_true(cJSON_IsArray(root));
+    assert_int_equal(cJSON_GetArraySize(root), 1);
+    return json_string(cJSON_GetArrayItem(root, 0));
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Valid bodies                                                                              */
+
+static void test_valid_admission_review_parses(void **state)
+{
+    (void)state;
+    const char *body =
+        "{\n"
+        "  \"apiVersion\": \"admission.k8s.io/v1\",\n"
+        "  \"kind\": \"AdmissionReview\",\n"
+        "  \"request\": {\n"
+        "    \"uid\": \"705ab4f5-6393-11e8-b7cc-42010a800002\",\n"
+        "    \"operation\": \"CREATE\",\n"
+        "    \"dryRun\": false,\n"
+        "    \"object\": {\n"
+        "      \"metadata\": {\"name\": \"web\", \"annotations\": {}},\n"
+        "      \"spec\": {\"containers\": [{\"name\": \"app\", \"image\": \"nginx\"},\n"
+        "                             {\"name\": \"side\", \"image\": \"busybox\"}],\n"
+        "               \"securityContext\": null}\n"
+        "    }\n"
+        "  }\n"
+        "}\n";
+    json_error err;
+    cJSON *root = json_parse_strict(body, strlen(body), &err);
+    assert_non_null(root);
+    const cJSON *req = json_get(root, "request");
+    assert_string_equal(json_string(json_get(req, "operation")), "CREATE");
+    assert_true(cJSON_IsFalse(json_get(req, "dryRun")));
+    const cJSON *spec = json_get(json_get(req, "object"), "spec");
+    assert_int_equal(cJSON_GetArraySize(json_get(spec, "containers")), 2);
+    assert_true(json_is_absent(json_get(spec, "securityContext")));
+    cJSON_Delete(root);
+}
+
+static void test_valid_scalars_parse(void **state)
+{
+    (void)state;
+    const char *texts[] = {"0",     "-1.5e+3", "true",
+                           "false", "null",    "\"x\"",
+                           "[]",    "{}",      " [1, 2.5, \"a\", null, {\"k\": [true]}] \r\n\t"};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        json_error err;
+        cJSON *root = json_parse_strict(texts[i], strlen(texts[i]), &err);
+        assert_non_null(root);
+        cJSON_Delete(root);
+    }
+}
+
+static void test_input_need_not_be_nul_terminated(void **state)
+{
+    (void)state;
+    /* Only the first 7 bytes count: what follows is outside the buffer. */
+    const char buf[] = "{\"a\":1}GARBAGE";
+    json_error err;
+    cJSON *root = json_parse_strict(buf, 7, &err);
+    assert_non_null(root);
+    assert_int_equal(json_get(root, "a")->valueint, 1);
+    cJSON_Delete(root);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Duplicate keys (cJSON keeps the first, Go the last)                                       */
+
+static void test_duplicate_key_top_level_refused(void **state)
+{
+    (void)state;
+    json_error err;
+    assert_true(refused("{\"kind\": \"Pod\",\n \"kind\": \"Deployment\"}", &err));
+    assert_non_null(strstr(err.message, "duplicate key \"kind\""));
+    assert_int_equal(err.line, 2);
+    assert_int_equal(err.column, 2);
+}
+
+static void test_duplicate_key_in_array_of_objects_refused_at_duplicate(void **state)
+{
+    (void)state;
+    /* The key "name" occurs in every container; only the second container repeats it. */
+    const char *body = "{\"spec\": {\n"                          /* line 1 */
+                       " \"containers\": [\n"                    /* line 2 */
+                       "  {\"name\": \"a\"},\n"                  /* line 3 */
+                       "  {\"name\": \"b\", \"image\": \"x\",\n" /* line 4 */
+                       "   \"name\": \"c\"}\n"                   /* line 5: the duplicate */
+                       " ]\n"
+                       "}}";
+    json_error err;
+    assert_true(refused(body, &err));
+    assert_non_null(strstr(err.message, "duplicate key \"name\""));
+    assert_int_equal(err.line, 5);
+    assert_int_equal(err.column, 4);
+}
+
+static void test_duplicate_key_deep_inside_array_refused(void **state)
+{
+    (void)state;
+    const char *body =
+        "{\"a\": [{\"b\": [[{\"c\": {\"d\": 1, \"e\": 2}}, {\"x\": 1, \"x\": 2}]]}]}";
+    json_error err;
+    assert_true(refused(body, &err));
+    assert_non_null(strstr(err.message, "duplicate key \"x\""));
+    assert_int_equal(err.line, 1);
+    assert_int_equal(err.column, 50); /* the second "x" */
+}
+
+static void test_duplicate_key_position_not_confused_by_equal_string_value(void **state)
+{
+    (void)state;
+    /* The text "name" first appears as a value; the duplicate key is on line 3. */
+    json_error err;
+    assert_true(refused("{\"k\": \"name\",\n \"name\": 1,\n \"name\": 2}", &err));
+    assert_int_equal(err.line, 3);
+    assert_int_equal(err.column, 2);
+}
+
+static void test_duplicate_key_written_with_escape_refused(void **state)
+{
+    (void)state;
+    /* "a\/b" and "a/b" are the same key once unescaped, as Go sees them. */
+    json_error err;
+    assert_true(refused("{\"a\\/b\": 1, \"a/b\": 2}", &err));
+    assert_non_null(strstr(err.message, "duplicate key"));
+    assert_int_equal(err.line, 1);
+    assert_int_equal(err.column, 13); /* the later occurrence, "a/b" */
+}
+
+/* True when `s` holds no C0 control character and no DEL. */
+static bool no_raw_control(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return false;
+    return true;
+}
+
+static void test_duplicate_key_message_escapes_control_characters(void **state)
+{
+    (void)state;
+    /* The key holds a newline and an ESC once unescaped; the message is shown to users and
+     * logged, so control characters from the input must be escaped (SPEC §7.4). */
+    json_error err;
+    assert_true(refused("{\"a\\nb\\u001b[2J\": 1, \"a\\nb\\u001b[2J\": 2}", &err));
+    assert_non_null(strstr(err.message, "duplicate key"));
+    assert_true(no_raw_control(err.message));
+}
+
+static void test_duplicate_key_message_cut_on_utf8_boundary(void **state)
+{
+    (void)state;
+    /* A long duplicate key ending in a two-byte character: however the message shortens the
+     * key, it must not cut that character in half. */
+    char text[600] = "{\"";
+    for (int i = 0; i < 119; i++)
+        strcat(text, "a");
+    strcat(text, "\xc3\xa9\": 1, \"");
+    for (int i = 0; i < 119; i++)
+        strcat(text, "a");
+    strcat(text, "\xc3\xa9\": 2}");
+    json_error err;
+    assert_true(refused(text, &err));
+    assert_true(valid_utf8(err.message));
+}
+
+static void test_same_key_in_sibling_objects_accepted(void **state)
+{
+    (void)state;
+    const char *text =
+        "[{\"name\": \"a\"}, {\"name\": \"b\"}, {\"x\": {\"name\": 1}, \"name\": 2}]";
+    json_error err;
+    cJSON *root = json_parse_strict(text, strlen(text), &err);
+    assert_non_null(root);
+    cJSON_Delete(root);
+}
+
+static void test_keys_differing_in_case_are_distinct(void **state)
+{
+    (void)state;
+    const char *text = "{\"kind\": \"Pod\", \"Kind\": \"Secret\"}";
+    json_error err;
+    cJSON *root = json_parse_strict(text, strlen(text), &err);
+    assert_non_null(root);
+    assert_string_equal(json_string(json_get(root, "kind")), "Pod");
+    assert_string_equal(json_string(json_get(root, "Kind")), "Secret");
+    cJSON_Delete(root);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Escapes                                                                                   */
+
+static void test_escaped_nul_in_string_refused(void **state)
+{
+    (void)state;
+    /* cJSON's C string would stop at the NUL: "a.json\u0000/../x" judged as "a.json". */
+    json_error err;
+    assert_true(refused("{\"localhostProfile\": \"a.json\\u0000/../x\"}", &err));
+    assert_int_equal(err.line, 1);
+    assert_int_equal(err.column, 29);
+    assert_non_null(strstr(err.message, "\\u0000"));
+}
+
+static void test_escaped_nul_in_key_refused(void **state)
+{
+    (void)state;
+    json_error err;
+    assert_true(refused("{\"ki\\u0000nd\": \"Pod\"}", &err));
+}
+
+static void test_escaped_backslash_then_u0000_accepted(void **state)
+{
+    (void)state;
+    /* JSON text ["\\u0000"]: an escaped backslash followed by the letters u0000. */
+    const char *text = "[\"\\\\u0000\"]";
+    json_error err;
+    cJSON *root = json_parse_strict(text, strlen(text), &err);
+    assert_non_null(root);
+    assert_string_equal(only_string(root), "\\u0000");
+    cJSON_Delete(root);
+}
+
+static void test_escaped_backslash_pairs_then_escaped_nul_refused(void **state)
+{
+    (void)state;
+    /* ["\\\u0000"]: an escaped backslash, then a real \u0000 escape. */
+    json_error err;
+    assert_true(refused("[\"\\\\\\u0000\"]", &err));
+}
+
+static void test_invalid_unicode_escape_refused(void **state)
+{
+    (void)state;
+    /* Not JSON (Go: "invalid character 'Z' in \u hexadecimal character escape"). cJSON reads
+     * a bad \u escape as U+0000, which ends its C string: the same hole as \u0000. */
+    json_error err;
+    assert_true(refused("[\"a.json\\uZZZZ/../x\"]", &err));
+    assert_true(refused("[\"a\\u12G4b\"]", &err));
+}
+
+static void test_valid_unicode_escapes_accepted(void **state)
+{
+    (void)state;
+    const char *text = "[\"\\u00e9\\u20AC\\ud83d\\ude00\\/\"]";
+    json_error err;
+    cJSON *root = json_parse_strict(text, strlen(text), &err);
+    assert_non_null(root);
+    assert_string_equal(only_string(root), "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80/");
+    cJSON_Delete(root);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* UTF-8                                                                                     */
+
+static void test_utf8_lone_continuation_byte_refused(void **state)
+{
+    (void)state;
+    json_error err;
+    assert_true(refused("[\"ab\x80\"]", &err));
+    assert_int_equal(err.line, 1);
+    assert_int_equal(err.column, 5);
+    assert_non_null(strstr(err.message, "UTF-8"));
+}
+
+static void test_utf8_overlong_encoding_refused(void **state)
+{
+    (void)state;
+    /* 0xC0 0xAF is an overlong '/': "a\xc0\xafb" must never become "a/b". */
+    json_error err;
+    assert_true(refused("[\"a\xc0\xaf"
+                        "b\"]",
+                        &err));
+    assert_int_equal(err.column, 4);
+    assert_true(refused("[\"\xe0\x80\xaf\"]", &err)); /* three-byte overlong '/' */
+}
+
+static void test_utf8_encoded_surrogate_refused(void **state)
+{
+    (void)state;
+    json_error err;
+    assert_true(refused("[\"\xed\xa0\x80\"]", &err)); /* U+D800 */
+    assert_int_equal(err.column, 3);
+}
+
+static void test_utf8_truncated_sequence_refused(void **state)
+{
+    (void)state;
+    json_error err;
+    assert_true(refused("[\"\xe2\x82\"]", &err)); /* euro sign missing its last byte */
+    assert_int_equal(err.column, 3);
+    const char end[] = "[\"\xf0\x9f\x98"; /* cut at the end of the input */
+    assert_true(refused_n(end, sizeof end - 1, &err));
+}
+
+static void test_utf8_above_max_code_point_refused(void **state)
+{
+    (void)state;
+    json_error err;
+    assert_true(refused("[\"\xf4\x90\x80\x80\"]", &err)); /* U+110000 */
+    assert_true(refused("[\"\xff\"]", &err));
+}
+
+static void test_utf8_invalid_outside_string_refused(void **state)
+{
+    (void)state;
+    json_error err;
+    assert_true(refused("[1,\xc0\xaf 2]", &err));
+}
+
+static void test_utf8_valid_multibyte_accepted(void **state)
+{
+    (void)state;
+    /* é (2 bytes), € (3 bytes), 😀 (4 bytes), U+10FFFF, and in a key. */
+    const char *text = "{\"caf\xc3\xa9\": [\"\xe2\x82\xac \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf\"]}";
+    json_error err;
+    cJSON *root = json_parse_strict(text, strlen(text), &err);
+    assert_non_null(root);
+    assert_string_equal(only_string(json_get(root, "caf\xc3\xa9")),
+                        "\xe2\x82\xac \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf");
+    cJSON_Delete(root);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Control characters, trailing data, BOM, empty input                                      */
+
+static void test_raw_control_character_in_string_refused(void **state)
+{
+    (void)state;
+    json_error err;
+    assert_true(refused("[\"a\tb\"]", &err));
+    assert_int_equal(err.column, 4);
+    assert_non_null(strstr(err.message, "control character"));
+    assert_true(refused("{\"a\": \"x\ny\"}", &err));
+    assert_int_equal(err.line, 1);
+    assert_int_equal(err.column, 9);
+    assert_true(refused("[\"\x1f\"]", &err));
+}
+
+static void test_raw_nul_byte_in_string_refused(void **state)
+{
+    (void)state;
+    const char text[] = "[\"a.json\0/../x\"]";
+    json_error err;
+    assert_true(refused_n(text, sizeof text - 1, &err));
+}
+
+static void test_control_character_outside_string_refused(void **state)
+{
+    (void)state;
+    /* JSON white space is only space, tab, LF and CR (RFC 8259 §2); Go refuses anything else
+     * ("invalid character '\x00' after top-level value"). cJSON skips every byte <= 0x20. */
+    json_error err;
+    const char nul_after[] = "{}\0";
+    assert_true(refused_n(nul_after, sizeof nul_after - 1, &err));
+    const char nul_before[] = "\0{}";
+    assert_true(refused_n(nul_before, sizeof nul_before - 1, &err));
+    assert_true(refused("{\x01\"a\": 1}", &err));
+    assert_true(refused("{\"a\":\f1}", &err));
+}
+
+static void test_trailing_data_refused(void **state)
+{
+    (void)state;
+    json_error err;
+    assert_true(refused("{\"a\": 1} x", &err));
+    assert_int_equal(err.line, 1);
+    assert_int_equal(err.column, 10);
+    assert_non_null(strstr(err.message, "after the JSON value"));
+    assert_true(refused("{}{}", &err));
+    assert_int_equal(err.column, 3);
+    assert_true(refused("[1]\n]", &err));
+    assert_int_equal(err.line, 2);
+    assert_int_equal(err.column, 1);
+}
+
+static void test_trailing_white_space_accepted(void **state)
+{
+    (void)state;
+    const char *text = "{\"a\": 1} \t\r\n  \n";
+    json_error err;
+    cJSON *root = json_parse_strict(text, strlen(text), &err);
+    assert_non_null(root);
+    cJSON_Delete(root);
+}
+
+static void test_byte_order_mark_refused(void **state)
+{
+    (void)state;
+    json_error err;
+    assert_true(refused("\xef\xbb\xbf{\"a\": 1}", &err));
+    assert_int_equal(err.line, 1);
+    assert_int_equal(err.column, 1);
+    assert_non_null(strstr(err.message, "byte-order mark"));
+}
+
+static void test_empty_input_refused(void **state)
+{
+    (void)state;
+    json_error err;
+    assert_true(refused_n("", 0, &err));
+    assert_non_null(strstr(err.message, "empty"));
+    assert_true(refused(" \r\n\t ", &err));
+    assert_non_null(strstr(err.message, "empty"));
+}
+
+static void test_number_outside_json_grammar_refused(void **state)
+{
+    (void)state;
+    /* Leading zeros and a bare trailing '.' are not JSON numbers (RFC 8259 §6); Go refuses
+     * them, cJSON hands them to strtod. */
+    json_error err;
+    assert_true(refused("[01]", &err));
+    assert_true(refused("[-01]", &err));
+    assert_true(refused("[1.]", &err));
+    assert_true(refused("[1.e5]", &err));
+}
+
+static void test_malformed_syntax_refused(void **state)
+{
+    (void)state;
+    const char *texts[] = {
+        "[1,]",   "{\"a\": 1,}", "['a']",     "[NaN]",           "[+1]",          "[.5]",
+        "[True]", "{\"a\" 1}",   "[\"\\x\"]", "[\"unterminated", "{\"a\": [1, 2}"};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        json_error err;
+        assert_true(refused(texts[i], &err));
+        assert_true(err.line >= 1);
+        assert_true(err.column >= 1);
+    }
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Nesting                                                                                   */
+
+/* `depth` arrays nested in one another: "[[[...]]]". Owned by the caller. */
+static char *nested_arrays(size_t depth)
+{
+    char *s = malloc(2 * depth + 1);
+    assert_non_null(s);
+    memset(s, '[', depth);
+    memset(s + depth, ']', depth);
+    s[2 * depth] = '\0';
+    return s;
+}
+
+static void test_nesting_of_1000_accepted(void **state)
+{
+    (void)state;
+    char *text = nested_arrays(1000);
+    json_error err;
+    cJSON *root = json_parse_strict(text, strlen(text), &err);
+    free(text);
+    assert_non_null(root);
+    cJSON_Delete(root);
+}
+
+static void test_nesting_deeper_than_1000_refused(void **state)
+{
+    (void)state;
+    char *text = nested_arrays(1001);
+    json_error err;
+    bool r = refused(text, &err);
+    free(text);
+    assert_true(r);
+    assert_int_equal(err.line, 1);
+}
+
+static void test_very_deep_nesting_refused_without_crash(void **state)
+{
+    (void)state;
+    /* Far beyond any stack: arrays, and objects ({"a":{"a":...) unterminated. */
+    size_t depth = 200000;
+    char *text = nested_arrays(depth);
+    json_error err;
+    bool r1 = refused(text, &err);
+    free(text);
+    assert_true(r1);
+
+    const char unit[] = "{\"a\":";
+    size_t n = sizeof unit - 1;
+    char *obj = malloc(n * depth + 1);
+    assert_non_null(obj);
+    for (size_t i = 0; i < depth; i++)
+        memcpy(obj + i * n, unit, n);
+    obj[n * depth] = '\0';
+    bool r2 = refused(obj, &err);
+    free(obj);
+    assert_true(r2);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Positions                                                                                 */
+
+static void test_error_position_on_line_3(void **state)
+{
+    (void)state;
+    json_error err;
+    assert_true(refused("{\n  \"a\": 1,\n  \"b\": x\n}", &err));
+    assert_int_equal(err.line, 3);
+    assert_int_equal(err.column, 8);
+
+    assert_true(refused("{\n  \"a\": 1,\n  \"b\": \"\xc0\xaf\"\n}", &err));
+    assert_int_equal(err.line, 3);
+    assert_int_equal(err.column, 9);
+
+    assert_true(refused("{\n  \"a\": 1,\n  \"b\": \"\\u0000\"\n}", &err));
+    assert_int_equal(err.line, 3);
+    assert_int_equal(err.column, 9);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Getters                                                                                   */
+
+static void test_json_get_is_case_sensitive(void **state)
+{
+    (void)state;
+    const char *text = "{\"Kind\": \"Pod\"}";
+    json_error err;
+    cJSON *root = json_parse_strict(text, strlen(text), &err);
+    assert_non_null(root);
+    assert_null(json_get(root, "kind"));
+    assert_null(json_get(root, "KIND"));
+    assert_string_equal(json_string(json_get(root, "Kind")), "Pod");
+    cJSON_Delete(root);
+}
+
+static void test_json_get_on_non_object_is_null(void **state)
+{
+    (void)state;
+    const char *text = "[{\"a\": 1}]";
+    json_error err;
+    cJSON *root = json_parse_strict(text, strlen(text), &err);
+    assert_non_null(root);
+    assert_null(json_get(root, "a"));
+    assert_null(json_get(NULL, "a"));
+    assert_null(json_get(json_get(root, "a"), "b"));
+    cJSON_Delete(root);
+}
+
+static void test_json_is_absent_and_json_string(void **state)
+{
+    (void)state;
+    const char *text = "{\"n\": null, \"s\": \"x\", \"i\": 1, \"o\": {}}";
+    json_error err;
+    cJSON *root = json_parse_strict(text, strlen(text), &err);
+    assert_non_null(root);
+    assert_true(json_is_absent(json_get(root, "missing")));
+    assert_true(json_is_absent(json_get(root, "n")));
+    assert_false(json_is_absent(json_get(root, "o")));
+    assert_string_equal(json_string(json_get(root, "s")), "x");
+    assert_null(json_string(json_get(root, "i")));
+    assert_null(json_string(json_get(root, "n")));
+    assert_null(json_string(NULL));
+    cJSON_Delete(root);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_valid_admission_review_parses),
+        cmocka_unit_test(test_valid_scalars_parse),
+        cmocka_unit_test(test_input_need_not_be_nul_terminated),
+        cmocka_unit_test(test_duplicate_key_top_level_refused),
+        cmocka_unit_test(test_duplicate_key_in_array_of_objects_refused_at_duplicate),
+        cmocka_unit_test(test_duplicate_key_deep_inside_array_refused),
+        cmocka_unit_test(test_duplicate_key_position_not_confused_by_equal_string_value),
+        cmocka_unit_test(test_duplicate_key_written_with_escape_refused),
+        cmocka_unit_test(test_duplicate_key_message_escapes_control_characters),
+        cmocka_unit_test(test_duplicate_key_message_cut_on_utf8_boundary),
+        cmocka_unit_test(test_same_key_in_sibling_objects_accepted),
+        cmocka_unit_test(test_keys_differing_in_case_are_distinct),
+        cmocka_unit_test(test_escaped_nul_in_string_refused),
+        cmocka_unit_test(test_escaped_nul_in_key_refused),
+        cmocka_unit_test(test_escaped_backslash_then_u0000_accepted),
+        cmocka_unit_test(test_escaped_backslash_pairs_then_escaped_nul_refused),
+        cmocka_unit_test(test_invalid_unicode_escape_refused),
+        cmocka_unit_test(test_valid_unicode_escapes_accepted),
+        cmocka_unit_test(test_utf8_lone_continuation_byte_refused),
+        cmocka_unit_test(test_utf8_overlong_encoding_refused),
+        cmocka_unit_test(test_utf8_encoded_surrogate_refused),
+        cmocka_unit_test(test_utf8_truncated_sequence_refused),
+        cmocka_unit_test(test_utf8_above_max_code_point_refused),
+        cmocka_unit_test(test_utf8_invalid_outside_string_refused),
+        cmocka_unit_test(test_utf8_valid_multibyte_accepted),
+        cmocka_unit_test(test_raw_control_character_in_string_refused),
+        cmocka_unit_test(test_raw_nul_byte_in_string_refused),
+        cmocka_unit_test(test_control_character_outside_string_refused),
+        cmocka_unit_test(test_trailing_data_refused),
+        cmocka_unit_test(test_trailing_white_space_accepted),
+        cmocka_unit_test(test_byte_order_mark_refused),
+        cmocka_unit_test(test_empty_input_refused),
+        cmocka_unit_test(test_number_outside_json_grammar_refused),
+        cmocka_unit_test(test_malformed_syntax_refused),
+        cmocka_unit_test(test_nesting_of_1000_accepted),
+        cmocka_unit_test(test_nesting_deeper_than_1000_refused),
+        cmocka_unit_test(test_very_deep_nesting_refused_without_crash),
+        cmocka_unit_test(test_error_position_on_line_3),
+        cmocka_unit_test(test_json_get_is_case_sensitive),
+        cmocka_unit_test(test_json_get_on_non_object_is_null),
+        cmocka_unit_test(test_json_is_absent_and_json_string),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
