@@ -1,9 +1,19 @@
 /*
  * cmd_serve.c — the `serve` command (SPEC §3, §4): flags, start-up, signals, graceful stop.
  *
- * Start-up order: flags → policy (refuse to start on a bad file) → certificate (files, or a
- * development certificate generated in memory whose PEM is written to a file named in the first
- * log line) → block SIGTERM/SIGINT in every thread → start the daemon → wait for a signal.
+ * Start-up order: flags → the policy file's watcher is created (it records the file's identity,
+ * so a change made from here on is seen) → policy (refuse to start on a bad file) → certificate
+ * (files, or a development certificate generated in memory whose PEM is written to a file named
+ * in the first log line) → block SIGTERM/SIGINT in every thread → start the daemon → start the
+ * watcher's thread → wait for a signal.
+ *
+ * Policy reload (SPEC §5): when the watcher sees the --config file change (watch.h: inotify on
+ * its directory, so the kubelet's `..data` symlink swap is seen, plus a check every
+ * --config-check-interval seconds), on_config_change() loads it on the watcher's thread. A bad
+ * file keeps the policy being served and is logged ("policy_rejected", with every error as
+ * FILE:LINE:COL) and counted; a good one whose hash differs is swapped in through the policy
+ * holder (policy_holder.h), which requests read without a lock, and logged ("policy_loaded").
+ * /readyz is not affected either way.
  *
  * Signals are taken with sigwait() in the main thread, never in a handler: the workers are
  * created with the signals blocked, so only the main thread sees them. On the first signal
@@ -35,7 +45,9 @@
 #include "http.h"
 #include "log.h"
 #include "policy.h"
+#include "policy_holder.h"
 #include "tls.h"
+#include "watch.h"
 
 #ifndef SW_VERSION
 #define SW_VERSION "dev"
@@ -57,6 +69,7 @@ typedef struct {
     unsigned long max_connections;
     unsigned long max_connections_per_ip;
     unsigned long request_timeout;
+    unsigned long config_check_interval;
     log_level level;
     bool no_self_sandbox;
     bool help;
@@ -77,7 +90,13 @@ static const char usage[] =
     "                              and 127.0.0.1 is made and its PEM written to a file named\n"
     "                              in the first log line (\"dev_ca_file\"), for curl --cacert\n"
     "  --client-ca FILE            verify client certificates (not supported yet)\n"
-    "  --config FILE               policy file (default: the built-in policy)\n"
+    "  --config FILE               policy file (default: the built-in policy); reloaded when\n"
+    "                              it changes, including a ConfigMap's ..data symlink swap;\n"
+    "                              a bad new file is logged (policy_rejected) and the last\n"
+    "                              good policy kept\n"
+    "  --config-check-interval SECONDS\n"
+    "                              also compare the policy file's identity this often, as a\n"
+    "                              safety net for changes inotify does not report (default 10)\n"
     "  --shutdown-delay SECONDS    keep serving after SIGTERM, with Connection: close and\n"
     "                              /readyz 503, before stopping (default 5)\n"
     "  --max-body-bytes N          largest request body (default 7340032 = 7 MiB)\n"
@@ -115,6 +134,7 @@ static const opt_def opt_defs[] = {
     {"tls-key", OPT_STRING, OFF(tls_key), 0, 0},
     {"client-ca", OPT_STRING, OFF(client_ca), 0, 0},
     {"config", OPT_STRING, OFF(config), 0, 0},
+    {"config-check-interval", OPT_NUMBER, OFF(config_check_interval), 1, 86400},
     {"shutdown-delay", OPT_NUMBER, OFF(shutdown_delay), 0, 3600},
     {"max-body-bytes", OPT_NUMBER, OFF(max_body_bytes), 1, 1UL << 30},
     {"threads", OPT_NUMBER, OFF(threads), 1, 1024},
@@ -348,6 +368,8 @@ static void log_start(const serve_opts *o, const tls_pair *pair, const char *dev
         }
         cJSON_AddStringToObject(f, "cert_not_after", when);
         cJSON_AddStringToObject(f, "config", o->config != NULL ? o->config : "builtin");
+        if (o->config != NULL)
+            cJSON_AddNumberToObject(f, "config_check_interval", (double)o->config_check_interval);
         cJSON_AddStringToObject(f, "policy_hash", p->hash);
         cJSON_AddStringToObject(f, "listen", o->listen);
         cJSON_AddNumberToObject(f, "threads", threads);
@@ -361,6 +383,111 @@ static void log_start(const serve_opts *o, const tls_pair *pair, const char *dev
         cJSON_AddBoolToObject(f, "self_sandbox", false);
     }
     log_json(LOG_INFO, "start", f);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Policy reload                                                                              */
+/* ------------------------------------------------------------------------------------------ */
+
+/* What the watcher's callback needs. */
+typedef struct {
+    const char *path; /* --config */
+    policy_holder *holder;
+} reload_ctx;
+
+/* "FILE:LINE:COL: message" (or "FILE: message" without a position) as a new string, or NULL
+ * when out of memory. */
+static char *format_policy_error(const policy_error *e, const char *path)
+{
+    const char *file = e->file != NULL ? e->file : path;
+    const char *msg = e->message != NULL ? e->message : "invalid";
+    int n = e->line > 0 ? snprintf(NULL, 0, "%s:%u:%u: %s", file, e->line, e->column, msg)
+                        : snprintf(NULL, 0, "%s: %s", file, msg);
+    if (n < 0)
+        return NULL;
+    char *s = malloc((size_t)n + 1);
+    if (s == NULL)
+        return NULL;
+    if (e->line > 0)
+        snprintf(s, (size_t)n + 1, "%s:%u:%u: %s", file, e->line, e->column, msg);
+    else
+        snprintf(s, (size_t)n + 1, "%s: %s", file, msg);
+    return s;
+}
+
+/* The "policy_loaded" line: at start (source "start") and after each swap (source "reload"). */
+static void log_policy_loaded(const char *source, const char *config, const policy *p,
+                              const char *previous_hash)
+{
+    cJSON *f = cJSON_CreateObject();
+    if (f != NULL) {
+        cJSON_AddStringToObject(f, "source", source);
+        cJSON_AddStringToObject(f, "config", config != NULL ? config : "builtin");
+        cJSON_AddStringToObject(f, "hash", p->hash);
+        cJSON_AddNumberToObject(f, "namespace_rules", (double)p->rule_count);
+        if (previous_hash != NULL)
+            cJSON_AddStringToObject(f, "previous_hash", previous_hash);
+    }
+    log_json(LOG_INFO, "policy_loaded", f);
+}
+
+/* The "policy_rejected" line: every error of the new file, and the hash of the policy kept. */
+static void log_policy_rejected(const char *config, const policy_errors *errs, const char *kept)
+{
+    cJSON *f = cJSON_CreateObject();
+    if (f != NULL) {
+        cJSON_AddStringToObject(f, "config", config);
+        cJSON *list = cJSON_AddArrayToObject(f, "errors");
+        for (size_t i = 0; list != NULL && i < errs->count; i++) {
+            char *line = format_policy_error(&errs->items[i], config);
+            if (line != NULL)
+                cJSON_AddItemToArray(list, cJSON_CreateString(line));
+            free(line);
+        }
+        if (list != NULL && errs->count == 0)
+            cJSON_AddItemToArray(list, cJSON_CreateString("cannot load the policy"));
+        cJSON_AddStringToObject(f, "kept_hash", kept);
+        cJSON_AddStringToObject(f, "msg",
+                                "the new policy file is invalid; the last good policy "
+                                "stays in force");
+    }
+    log_json(LOG_ERROR, "policy_rejected", f);
+}
+
+/* The watcher's callback (on its thread, the only one that swaps): load the file again; keep
+ * the current policy when it is bad, swap when its content differs. */
+static void on_config_change(void *arg)
+{
+    reload_ctx *ctx = arg;
+    policy_errors errs = {0};
+    policy *next = policy_load_file(ctx->path, &errs);
+    /* Only this thread swaps, so the current policy stays valid here without acquiring it. */
+    const policy *cur = policy_holder_current(ctx->holder);
+    if (next == NULL) {
+        policy_holder_count_reload(ctx->holder, 0);
+        log_policy_rejected(ctx->path, &errs, cur->hash);
+        policy_errors_free(&errs);
+        return;
+    }
+    policy_errors_free(&errs);
+    policy_holder_count_reload(ctx->holder, 1);
+    if (strcmp(next->hash, cur->hash) == 0) {
+        if (log_enabled(LOG_DEBUG)) {
+            cJSON *f = cJSON_CreateObject();
+            if (f != NULL) {
+                cJSON_AddStringToObject(f, "config", ctx->path);
+                cJSON_AddStringToObject(f, "hash", next->hash);
+            }
+            log_json(LOG_DEBUG, "policy_unchanged", f);
+        }
+        policy_free(next);
+        return;
+    }
+    char previous[sizeof cur->hash];
+    memcpy(previous, cur->hash, sizeof previous);
+    /* `next` belongs to the holder now; it stays valid on this thread until our next swap. */
+    policy_holder_swap(ctx->holder, next);
+    log_policy_loaded("reload", ctx->path, next, previous);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -378,6 +505,7 @@ int cmd_serve(int argc, char **argv)
         .max_connections = 1024,
         .max_connections_per_ip = 64,
         .request_timeout = 10,
+        .config_check_interval = 10,
         .level = LOG_INFO,
     };
     if (parse_flags(argc, argv, &o) != 0)
@@ -403,6 +531,20 @@ int cmd_serve(int argc, char **argv)
     }
     log_set_level(o.level);
 
+    /* The watcher first: it records the file's identity now, so a change made while the file
+     * is being loaded below is seen. Its thread starts once the server runs. */
+    reload_ctx reload = {.path = o.config, .holder = NULL};
+    watch *watcher = NULL;
+    if (o.config != NULL) {
+        const char *paths[] = {o.config};
+        watch_options wopt = {.interval_ms = (unsigned)o.config_check_interval * 1000u};
+        watcher = watch_create(paths, 1, &wopt, on_config_change, &reload, err, sizeof err);
+        if (watcher == NULL) {
+            fprintf(stderr, "seccomp-webhook serve: %s\n", err);
+            return 1;
+        }
+    }
+
     /* The policy: a bad file stops the start (SPEC §5). */
     policy *pol;
     if (o.config != NULL) {
@@ -411,16 +553,22 @@ int cmd_serve(int argc, char **argv)
         if (pol == NULL) {
             print_policy_errors(&errs, o.config);
             policy_errors_free(&errs);
+            watch_stop(watcher);
             return 2;
         }
         policy_errors_free(&errs);
     } else {
         pol = policy_builtin();
-        if (pol == NULL) {
-            fprintf(stderr, "seccomp-webhook serve: out of memory\n");
-            return 1;
-        }
     }
+    policy_holder *holder = pol != NULL ? policy_holder_new(pol) : NULL;
+    if (holder == NULL) {
+        policy_free(pol);
+        watch_stop(watcher);
+        fprintf(stderr, "seccomp-webhook serve: out of memory\n");
+        return 1;
+    }
+    reload.holder = holder;
+    pol = NULL; /* the holder's now */
 
     /* The certificate. */
     int rc = 1;
@@ -452,7 +600,8 @@ int cmd_serve(int argc, char **argv)
     if (threads > o.max_connections)
         threads = (unsigned)o.max_connections;
 
-    log_start(&o, &pair, dev_file, dev_err, pol, threads);
+    log_start(&o, &pair, dev_file, dev_err, policy_holder_current(holder), threads);
+    log_policy_loaded("start", o.config, policy_holder_current(holder), NULL);
     if ((int64_t)time(NULL) > pair.not_after)
         log_msg(LOG_WARN, "certificate", "the certificate %s expired; clients will refuse it",
                 o.tls_cert != NULL ? o.tls_cert : "(development)");
@@ -475,7 +624,7 @@ int cmd_serve(int argc, char **argv)
         .listen = listen_addr,
         .cert_pem = pair.cert_pem,
         .key_pem = pair.key_pem,
-        .policy = pol,
+        .policies = holder,
         .threads = threads,
         .idle_timeout = (unsigned)o.idle_timeout,
         .request_timeout = (unsigned)o.request_timeout,
@@ -496,6 +645,11 @@ int cmd_serve(int argc, char **argv)
         cJSON_AddNumberToObject(f, "threads", threads);
     }
     log_json(LOG_INFO, "listen", f);
+    /* After the signal mask is set: the watcher's thread inherits it. */
+    if (watcher != NULL && watch_start(watcher, err, sizeof err) != 0) {
+        log_msg(LOG_ERROR, "start_failed", "cannot watch the policy file %s: %s", o.config, err);
+        goto out;
+    }
 
     /* Serve until SIGTERM or SIGINT. */
     int sig = 0;
@@ -527,6 +681,8 @@ int cmd_serve(int argc, char **argv)
         }
     }
     unsigned abandoned = http_requests_in_flight(srv);
+    watch_stop(watcher); /* no reload from here on */
+    watcher = NULL;
     http_stop(srv);
     srv = NULL;
     f = cJSON_CreateObject();
@@ -536,6 +692,7 @@ int cmd_serve(int argc, char **argv)
     rc = 0;
 
 out:
+    watch_stop(watcher);
     http_stop(srv);
     if (masked)
         pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
@@ -544,6 +701,6 @@ out:
         free(dev_file);
     }
     tls_pair_free(&pair);
-    policy_free(pol);
+    policy_holder_free(holder); /* after http_stop(): no request holds a policy any more */
     return rc;
 }

@@ -21,7 +21,9 @@
  * "request_timeout".
  *
  * Threads: the daemon runs a pool of epoll worker threads; every request is handled on one of
- * them. What they share — the policy pointer and the draining flag — is read through C11 atomics.
+ * them. The draining flag is read through C11 atomics; the policy is taken from the policy holder
+ * (policy_holder.h) for each engine call and given back right after it, so a reload can swap it
+ * at any time without a lock on this path.
  */
 #include "http.h"
 
@@ -43,6 +45,7 @@
 
 #include "admission.h"
 #include "log.h"
+#include "policy_holder.h"
 
 /*
  * The GnuTLS priority string (MHD_OPTION_HTTPS_PRIORITIES; SPEC §4: TLS 1.2 or newer only).
@@ -85,8 +88,8 @@ static const char OOM_BODY[] = "{\"error\":\"out of memory\"}";
 
 struct http_server {
     struct MHD_Daemon *daemon;
-    MHD_socket quiesced_fd; /* returned by MHD_quiesce_daemon(); closed after MHD_stop_daemon() */
-    _Atomic(const policy *) policy;
+    MHD_socket quiesced_fd;  /* returned by MHD_quiesce_daemon(); closed after MHD_stop_daemon() */
+    policy_holder *policies; /* borrowed */
     atomic_bool cert_loaded;
     atomic_bool draining;
     atomic_uint in_flight;
@@ -276,21 +279,25 @@ static enum MHD_Result handle_healthz(http_server *s, struct MHD_Connection *c, 
 
 static enum MHD_Result handle_readyz(http_server *s, struct MHD_Connection *c, http_request *r)
 {
-    static const char ready[] = "{\"status\":\"ready\"}";
     static const char draining[] = "{\"status\":\"draining\"}";
-    static const char no_policy[] = "{\"status\":\"no policy loaded\"}";
     static const char no_cert[] = "{\"status\":\"no certificate loaded\"}";
-    const char *body = ready;
-    unsigned status = MHD_HTTP_OK;
+    const char *body = NULL;
     if (atomic_load(&s->draining))
         body = draining;
-    else if (atomic_load(&s->policy) == NULL)
-        body = no_policy;
     else if (!atomic_load(&s->cert_loaded))
         body = no_cert;
-    if (body != ready)
-        status = MHD_HTTP_SERVICE_UNAVAILABLE;
-    return send_json(s, c, r, status, body, strlen(body), MHD_RESPMEM_PERSISTENT, NULL);
+    if (body != NULL)
+        return send_json(s, c, r, MHD_HTTP_SERVICE_UNAVAILABLE, body, strlen(body),
+                         MHD_RESPMEM_PERSISTENT, NULL);
+    /* Ready: name the policy being served, for operators (the hash is hex, no escaping). */
+    char ready[128];
+    policy_ref ref = policy_holder_acquire(s->policies);
+    int n =
+        snprintf(ready, sizeof ready, "{\"status\":\"ok\",\"policy\":\"%s\"}", ref.policy->hash);
+    policy_holder_release(s->policies, ref);
+    if (n < 0 || (size_t)n >= sizeof ready)
+        n = snprintf(ready, sizeof ready, "{\"status\":\"ok\"}");
+    return send_json(s, c, r, MHD_HTTP_OK, ready, (size_t)n, MHD_RESPMEM_MUST_COPY, NULL);
 }
 
 static const char *str_or_empty(const char *s)
@@ -333,15 +340,14 @@ static enum MHD_Result handle_review(http_server *s, struct MHD_Connection *c, h
     }
     if (r->out_of_memory)
         return send_error(s, c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory", NULL);
-    /* Loaded once per request: a later reload may swap the pointer between requests. */
-    const policy *p = atomic_load_explicit(&s->policy, memory_order_acquire);
-    if (p == NULL)
-        return send_error(s, c, r, MHD_HTTP_SERVICE_UNAVAILABLE, "no policy loaded", NULL);
-
     admission_reply rep;
     memset(&rep, 0, sizeof rep);
     engine_endpoint ep = r->route == ROUTE_MUTATE ? ENGINE_MUTATE : ENGINE_VALIDATE;
-    int rc = admission_handle(p, ep, r->buf != NULL ? r->buf : "", r->len, &rep);
+    /* One policy for the whole engine call, held only for it: a reload may swap the current
+     * policy at any moment, and waits for the holders of the one before. */
+    policy_ref ref = policy_holder_acquire(s->policies);
+    int rc = admission_handle(ref.policy, ep, r->buf != NULL ? r->buf : "", r->len, &rep);
+    policy_holder_release(s->policies, ref);
     free(r->buf); /* the body is no longer needed: give the memory back before answering */
     r->buf = NULL;
     r->len = r->cap = 0;
@@ -697,8 +703,9 @@ static struct MHD_Daemon *start_daemon(http_server *s, const http_config *cfg, u
 
 http_server *http_start(const http_config *cfg, char *err, size_t errlen)
 {
-    if (cfg->cert_pem == NULL || cfg->key_pem == NULL || cfg->max_body_bytes == 0 ||
-        cfg->idle_timeout == 0 || cfg->request_timeout == 0 || cfg->max_connections == 0) {
+    if (cfg->cert_pem == NULL || cfg->key_pem == NULL || cfg->policies == NULL ||
+        cfg->max_body_bytes == 0 || cfg->idle_timeout == 0 || cfg->request_timeout == 0 ||
+        cfg->max_connections == 0) {
         snprintf(err, errlen, "invalid server configuration");
         return NULL;
     }
@@ -708,7 +715,7 @@ http_server *http_start(const http_config *cfg, char *err, size_t errlen)
         return NULL;
     }
     s->quiesced_fd = MHD_INVALID_SOCKET;
-    atomic_init(&s->policy, cfg->policy);
+    s->policies = cfg->policies;
     atomic_init(&s->cert_loaded, true);
     atomic_init(&s->draining, false);
     atomic_init(&s->in_flight, 0u);

@@ -4,8 +4,9 @@
  * Routing (the query string never matters):
  *   POST /mutate, POST /validate  AdmissionReview in and out, through admission_handle()
  *   GET  /healthz                 200 {"status":"ok"} while the process serves
- *   GET  /readyz                  200 with a policy and certificate loaded and not draining,
- *                                 else 503
+ *   GET  /readyz                  200 {"status":"ok","policy":"sha256:..."} (the hash of the
+ *                                 policy being served) with a certificate loaded and not
+ *                                 draining, else 503
  * Protocol errors answer with {"error": "..."}: 404 unknown path, 405 wrong method (with an
  * Allow header), 415 a Content-Type other than application/json, 413 a body over the limit
  * (from Content-Length before the body is read, or once a chunked body passes it), 500 out of
@@ -22,7 +23,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-#include "policy.h"
+#include "policy_holder.h"
 
 /* Where to listen, as parsed from --listen ADDR:PORT. */
 typedef struct {
@@ -36,7 +37,7 @@ typedef struct {
     http_listen listen;
     const char *cert_pem;            /* PEM certificate chain; borrowed, must outlive the server */
     const char *key_pem;             /* PEM private key; borrowed, must outlive the server */
-    const policy *policy;            /* borrowed, must outlive the server */
+    policy_holder *policies;         /* the current policy; borrowed, must outlive the server */
     unsigned threads;                /* worker threads (a thread pool when > 1) */
     unsigned idle_timeout;           /* seconds a connection may stay idle */
     unsigned request_timeout;        /* seconds from a request's start to its complete body */
