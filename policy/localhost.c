@@ -34,7 +34,8 @@ const char *localhost_path_problem(const char *path)
     return NULL;
 }
 
-/* The glob with `{namespace}` replaced by `ns`, glob characters of `ns` escaped. */
+/* The glob with `{namespace}` replaced by `ns`, glob characters of `ns` escaped; by `*` when
+ * `ns` is NULL. */
 static char *expand_glob(const char *glob, const char *ns)
 {
     static const char marker[] = "{namespace}";
@@ -44,7 +45,9 @@ static char *expand_glob(const char *glob, const char *ns)
     const char *hit;
     while ((hit = strstr(p, marker)) != NULL) {
         sb_append_n(&sb, p, (size_t)(hit - p));
-        for (const char *c = ns; *c; c++) {
+        if (!ns)
+            sb_append(&sb, "*");
+        for (const char *c = ns ? ns : ""; *c; c++) {
             if (strchr("*?[]\\", *c))
                 sb_append(&sb, "\\");
             sb_append_n(&sb, c, 1);

@@ -21,8 +21,9 @@ const char *localhost_path_problem(const char *path);
 /*
  * localhost_allowed — true when `path` matches one of `globs` with fnmatch(3) and FNM_PATHNAME
  * (so `*` does not cross `/`), after replacing each `{namespace}` in a glob with `ns` (glob
- * characters in `ns` are escaped, so they match only themselves). Sets *oom on allocation
- * failure (and returns false).
+ * characters in `ns` are escaped, so they match only themselves). With `ns` NULL,
+ * `{namespace}` is read as `*`: whether the path is allowed in some namespace (for checking the
+ * policy file itself). Sets *oom on allocation failure (and returns false).
  */
 bool localhost_allowed(const policy_list *globs, const char *ns, const char *path, bool *oom);
 

@@ -15,6 +15,8 @@
  */
 #include "policy.h"
 
+#include "localhost.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -802,68 +804,14 @@ static bool want_map(ctx *c, const node *v, const char *key)
  * Values with rules of their own
  * ------------------------------------------------------------------------------------------- */
 
-/*
- * path_problem — why `s` is not an acceptable localhostProfile (SPEC §6 rule 1), or NULL.
- * Stricter than the API server: no empty path (CVE-2023-2431), nothing absolute, no `.`, `..`
- * or empty segment, no control character, so that allow-list matching is unambiguous.
- */
-static const char *path_problem(const char *s)
+/* Whether `path` matches a glob of `l` for some namespace (`{namespace}` read as `*`). */
+static bool allowed_somewhere(ctx *c, const char *path, const policy_list *l)
 {
-    if (!*s)
-        return "it is empty";
-    if (*s == '/')
-        return "it must be relative to the kubelet's seccomp directory, not absolute";
-    for (const char *p = s; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            return "it contains a control character";
-    for (const char *seg = s;;) {
-        const char *end = strchr(seg, '/');
-        size_t n = end ? (size_t)(end - seg) : strlen(seg);
-        if (n == 0)
-            return "it has an empty segment";
-        if ((n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
-            return n == 1 ? "it has a \".\" segment" : "it has a \"..\" segment";
-        if (!end)
-            return NULL;
-        seg = end + 1;
-    }
-}
-
-/* any_namespace — `glob` with every `{namespace}` read as `*`, malloc'ed; NULL if out of memory. */
-static char *any_namespace(const char *glob)
-{
-    static const char token[] = "{namespace}";
-    const size_t tl = sizeof token - 1;
-    char *out = malloc(strlen(glob) + 1), *o = out;
-    if (!out)
-        return NULL;
-    for (const char *g = glob; *g;) {
-        if (strncmp(g, token, tl) == 0) {
-            *o++ = '*';
-            g += tl;
-        } else {
-            *o++ = *g++;
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
-/* localhost_allowed — whether `path` matches a glob of `l` for some namespace. */
-static bool localhost_allowed(ctx *c, const char *path, const policy_list *l)
-{
-    for (size_t i = 0; i < l->count; i++) {
-        char *g = any_namespace(l->items[i]);
-        if (!g) {
-            c->oom = true;
-            return true;
-        }
-        bool m = fnmatch(g, path, FNM_PATHNAME) == 0;
-        free(g);
-        if (m)
-            return true;
-    }
-    return false;
+    bool oom = false;
+    bool ok = localhost_allowed(l, NULL, path, &oom);
+    if (oom)
+        c->oom = true;
+    return ok || oom;
 }
 
 /*
@@ -994,7 +942,7 @@ static bool decode_profile(ctx *c, const node *v, profile_type *type, char **loc
         path = want_string(c, vals[1], "localhostProfile");
         if (!path) {
             ok = false;
-        } else if ((why = path_problem(path))) {
+        } else if ((why = localhost_path_problem(path))) {
             err_at(c, vals[1]->line, vals[1]->col,
                    "localhostProfile %s is not a valid path: %s (write a path relative to the "
                    "kubelet's seccomp directory, without \".\", \"..\" or empty segments)",
@@ -1065,7 +1013,7 @@ static void decode_settings(ctx *c, const node *const *vals, policy_settings *s,
 
     if (!profile_ok || !allowed_ok || !(vals[K_PROFILE] || vals[K_ALLOWED]) ||
         s->default_profile != PROFILE_LOCALHOST ||
-        localhost_allowed(c, s->default_localhost, &s->allowed_localhost_profiles))
+        allowed_somewhere(c, s->default_localhost, &s->allowed_localhost_profiles))
         return;
     const char *why = s->allowed_localhost_profiles.count
                           ? "matches none of its globs"

@@ -680,14 +680,14 @@ static void test_error_localhost_profile_bad_paths(void **state)
         const char *value;
         const char *why;
     } cases[] = {
-        {"\"\"", "it is empty"},
-        {"/etc/x.json", "not absolute"},
-        {"a/../x.json", "a \"..\" segment"},
-        {"../x.json", "a \"..\" segment"},
-        {"a/./x.json", "a \".\" segment"},
-        {"a//x.json", "an empty segment"},
-        {"a/", "an empty segment"},
-        {"\"a\\tb.json\"", "a control character"},
+        {"\"\"", "must not be empty"},
+        {"/etc/x.json", "must be a relative path"},
+        {"a/../x.json", "must not contain '..'"},
+        {"../x.json", "must not contain '..'"},
+        {"a/./x.json", "must not contain '.' segments"},
+        {"a//x.json", "must not contain empty segments"},
+        {"a/", "must not contain empty segments"},
+        {"\"a\\tb.json\"", "must not contain control characters"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char yaml[256];
