@@ -5,6 +5,11 @@
  * storm of acquires and swaps from several threads no reader ever sees a freed or half-built
  * policy (each policy carries canary values that readers check; the sanitizer build turns any
  * read of freed memory into a failure as well).
+ *
+ * The holder's source is compiled into this test with POLICY_HOLDER_RACE_WINDOW() defined to
+ * yield the CPU on one acquire in 16, between reading the generation and counting in: without
+ * it, a reader is almost never descheduled in that window of two instructions, and the stress
+ * test could not tell a holder that re-checks the generation from one that does not.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,8 +26,18 @@
 
 #include <cmocka.h>
 
+#include <sched.h>
+
 #include "policy.h"
-#include "policy_holder.h"
+
+/* One acquire in 16 yields inside the race window (per thread, no shared state). */
+static _Thread_local unsigned race_window_calls;
+#define POLICY_HOLDER_RACE_WINDOW()                                                                \
+    do {                                                                                           \
+        if ((++race_window_calls & 15u) == 0)                                                      \
+            sched_yield();                                                                         \
+    } while (0)
+#include "policy_holder.c"
 
 /* A policy that says which one it is: hash "canary:<n>", mode n % 3, and the built-in exempt
  * namespace. canary_ok() checks all three agree. */

@@ -77,6 +77,15 @@ static void write_file(const char *path, const char *text)
     assert_int_equal(fclose(fp), 0);
 }
 
+static void remove_version(const fixture *f, const char *stamp)
+{
+    char p[256];
+    snprintf(p, sizeof p, "%s/..%s/policy.yaml", f->dir, stamp);
+    assert_int_equal(unlink(p), 0);
+    snprintf(p, sizeof p, "%s/..%s", f->dir, stamp);
+    assert_int_equal(rmdir(p), 0);
+}
+
 /* Lay out a version the way the kubelet's AtomicWriter does: `..<stamp>/policy.yaml`, then a
  * `..data_tmp` symlink to it renamed over `..data`; `policy.yaml -> ..data/policy.yaml` is made
  * once. The old version's directory is removed afterwards, as the kubelet does. */
@@ -97,12 +106,8 @@ static void kubelet_write(const fixture *f, const char *stamp, const char *old_s
     struct stat st;
     if (lstat(p, &st) != 0)
         assert_int_equal(symlink("..data/policy.yaml", p), 0);
-    if (old_stamp != NULL) {
-        snprintf(p, sizeof p, "%s/..%s/policy.yaml", f->dir, old_stamp);
-        assert_int_equal(unlink(p), 0);
-        snprintf(p, sizeof p, "%s/..%s", f->dir, old_stamp);
-        assert_int_equal(rmdir(p), 0);
-    }
+    if (old_stamp != NULL)
+        remove_version(f, old_stamp);
 }
 
 static int setup(void **state)
@@ -183,11 +188,13 @@ static void test_configmap_symlink_swap_calls_back(void **state)
     watch *w = start_watch(f, "policy.yaml", FAR_MS, false);
     sleep_ms(100);
     assert_int_equal(atomic_load(&f->calls), 0);
-    kubelet_write(f, "2026_11_29_18_05_00.000000002", "2026_11_29_18_00_00.000000001",
-                  "mode: warn\n");
+    /* The rename of ..data alone must be seen: the old version stays until the callback ran
+     * (a watch on the file itself would only notice the old version's removal). */
+    kubelet_write(f, "2026_11_29_18_05_00.000000002", NULL, "mode: warn\n");
     long ms = wait_calls(f, 1);
     print_message("..data swap seen after %ld ms\n", ms);
     assert_true(ms >= 0);
+    remove_version(f, "2026_11_29_18_00_00.000000001");
     /* A second swap is seen too: the watch survives the old target directory's removal. */
     kubelet_write(f, "2026_11_29_18_10_00.000000003", "2026_11_29_18_05_00.000000002",
                   "mode: audit\n");
