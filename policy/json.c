@@ -294,7 +294,12 @@ static const cJSON *find_duplicate(const cJSON *item, bool *oom)
         size_t n = 0;
         for (const cJSON *c = item->child; c; c = c->next)
             n++;
-        if (n > 1) {
+        if (n > 1 && n <= 8) { /* small objects, most of them: compare pairwise */
+            for (const cJSON *a = item->child; a; a = a->next)
+                for (const cJSON *b = a->next; b; b = b->next)
+                    if (strcmp(a->string, b->string) == 0)
+                        return b;
+        } else if (n > 8) {
             const cJSON **v = malloc(n * sizeof *v);
             if (!v) {
                 *oom = true;

@@ -43,17 +43,29 @@ void sb_append(strbuf *sb, const char *s)
 
 void sb_printf(strbuf *sb, const char *fmt, ...)
 {
+    /* Format into the room there is; only when it does not fit, grow and format again (sizing
+     * with vsnprintf(NULL, 0) first costs a second pass on every call). */
+    if (sb->oom || !sb_reserve(sb, 64))
+        return;
     va_list ap;
     va_start(ap, fmt);
-    va_list ap2;
-    va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    size_t room = sb->cap - sb->len;
+    int n = vsnprintf(sb->data + sb->len, room, fmt, ap);
     va_end(ap);
-    if (n >= 0 && sb_reserve(sb, (size_t)n)) {
-        vsnprintf(sb->data + sb->len, (size_t)n + 1, fmt, ap2);
-        sb->len += (size_t)n;
+    if (n < 0) {
+        sb->data[sb->len] = '\0';
+        return;
     }
-    va_end(ap2);
+    if ((size_t)n >= room) {
+        if (!sb_reserve(sb, (size_t)n)) {
+            sb->data[sb->len] = '\0';
+            return;
+        }
+        va_start(ap, fmt);
+        vsnprintf(sb->data + sb->len, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
+    sb->len += (size_t)n;
 }
 
 void sb_append_escaped(strbuf *sb, const char *s)

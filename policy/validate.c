@@ -183,6 +183,10 @@ static void rule_field(violation_list *out, const validate_scope *s, const char 
 {
     if (!f->set)
         return;
+    /* The common cases break no rule: leave before building any path. */
+    if (!f->localhost && (f->type == PROFILE_RUNTIME_DEFAULT ||
+                          (f->type == PROFILE_UNCONFINED && s->settings->allow_unconfined)))
+        return;
     strbuf p = {0};
     sb_printf(&p, "%s.type", base);
     char *type_path = sb_take(&p);
@@ -340,7 +344,7 @@ void validate_pod(const pod_view *v, const validate_scope *s, violation_list *ou
 {
     strbuf sb = {0};
     bool whole = s->only_containers == NULL;
-    if (whole) {
+    if (whole && v->pod_field.set) {
         sb_printf(&sb, "%sspec.securityContext.seccompProfile", v->path_prefix);
         char *base = sb_take(&sb);
         if (!base) {
@@ -349,14 +353,17 @@ void validate_pod(const pod_view *v, const validate_scope *s, violation_list *ou
         }
         rule_field(out, s, base, "pod", NULL, &v->pod_field);
         free(base);
-        const char *pa = pod_annotation(v, SECCOMP_POD_ANNOTATION);
-        if (pa)
-            rule_annotation(out, s, v, SECCOMP_POD_ANNOTATION, pa, NULL, &v->pod_field);
     }
+    const char *pa = whole ? pod_annotation(v, SECCOMP_POD_ANNOTATION) : NULL;
+    if (pa)
+        rule_annotation(out, s, v, SECCOMP_POD_ANNOTATION, pa, NULL, &v->pod_field);
     for (size_t i = 0; i < v->count; i++) {
         const pod_container *c = &v->containers[i];
         if (!in_scope(s, c) || (!whole && c->list != PODSPEC_EPHEMERAL_CONTAINERS))
             continue;
+        bool unset = !c->field.set && !v->pod_field.set;
+        if (!c->field.set && !c->privileged && !(unset && s->require_profile))
+            continue; /* no rule can fire: build no path */
         podspec_container_path(&sb, v, c);
         char *cpath = sb_take(&sb);
         sb_printf(&sb, "%s.securityContext.seccompProfile", cpath ? cpath : "");
