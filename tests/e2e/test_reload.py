@@ -356,9 +356,8 @@ class Stream:
 
 
 def wait_decision(conn, want, since, limit=SEEN_WITHIN + 5):
-    """Poll POST /validate on `conn` until it answers `want`. Returns (seconds after `since`
-    at which the first such answer arrived, or None; the first request sent at or after
-    `since + SEEN_WITHIN`'s answer class, for the record)."""
+    """Poll POST /validate on `conn` every 20 ms until it answers `want`. Returns the seconds
+    from `since` to the arrival of the first such answer, or None when none came in `limit`."""
     while time.monotonic() - since < limit:
         t0, t1, cls = validate(conn)
         if cls == want:
