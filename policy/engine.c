@@ -394,12 +394,13 @@ static void ratchet(const engine_request *r, const validate_scope *vs, violation
     violation_list_free(&before);
 }
 
-static void review_validate(const engine_request *r, review_scope scope, const pod_view *v,
-                            const policy_settings *st, const strlist *only, engine_decision *d,
-                            bool *oom)
+static void review_validate(const policy *pol, const engine_request *r, review_scope scope,
+                            const pod_view *v, const policy_settings *st, const strlist *only,
+                            engine_decision *d, bool *oom)
 {
     violation_list vl = {0}, old = {0};
     validate_scope vs = {
+        .policy = pol,
         .settings = st,
         .namespace_ = r->namespace_,
         .require_profile = is_pod(r) || st->mutate_templates,
@@ -420,14 +421,17 @@ static void review_validate(const engine_request *r, review_scope scope, const p
     decide(r, mode, v->mirror, &vl, d, oom);
     violation_list_free(&vl);
     /* The ones the object already had come back as warnings, and stay in the decision's
-     * violations for the log. */
+     * violations for the log. The violation comes first, so that the cut at 120 characters
+     * takes the explanation, not the violation; what happens to new pods depends on the
+     * namespace's mode, which judges them. */
+    const char *fate = st->mode == POLICY_MODE_ENFORCE ? " will be denied" : " violate the policy";
     for (size_t i = 0; i < old.count && !*oom; i++) {
         strbuf sb = {0};
         char *brief = violation_short(&old.items[i]);
-        sb_append(&sb, "new pods of this ");
-        sb_append_escaped(&sb, r->kind);
-        sb_append(&sb, " will be denied: ");
         sb_append(&sb, brief ? brief : "");
+        sb_append(&sb, "; new pods of this ");
+        sb_append_escaped(&sb, r->kind);
+        sb_append(&sb, fate);
         *oom |= brief == NULL;
         free(brief);
         char *w = sb_take(&sb);
@@ -475,7 +479,7 @@ int engine_review(const policy *p, engine_endpoint ep, const engine_request *r, 
         else if (v.windows)
             windows_warning(&v, ep, scope, d, &oom);
         else if (ep == ENGINE_VALIDATE)
-            review_validate(r, scope, &v, st, &only, d, &oom);
+            review_validate(p, r, scope, &v, st, &only, d, &oom);
         else if (may_mutate(r, scope, &v, st))
             review_mutate(r, scope, st, &only, d, &oom);
     }

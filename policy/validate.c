@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "localhost.h"
+#include "profile.h"
 #include "text.h"
 
 /* ------------------------------------------------------------------------------------------ */
@@ -118,8 +119,45 @@ static void rule_unconfined(violation_list *out, const validate_scope *s, const 
                   "RuntimeDefault or an allowed Localhost profile");
 }
 
+/* The profile file itself, when the policy has a `profiles` section (SPEC §6.3): it must be a
+ * regular file of at most 1 MiB under profiles.directory holding a valid profile that passes
+ * the policy checks (profile.h). The verdict comes from the policy's cache, so a file that has
+ * not changed since the last review costs an open and an fstat. Warnings are not violations. */
+static void rule_localhost_file(violation_list *out, const validate_scope *s, const site *at,
+                                const char *path, const char *shown)
+{
+    const policy *p = s->policy;
+    if (!p || !p->profiles.present || !p->profiles.directory)
+        return;
+    char *why = NULL;
+    int verdict = profile_cache_judge(p->profile_cache, &p->profiles, path, &why);
+    if (verdict < 0) {
+        out->oom = true;
+        return;
+    }
+    if (verdict >= PROFILE_VIOLATION) {
+        strbuf sb = {0};
+        sb_printf(&sb, "Localhost profile \"%s\" %s", shown, why);
+        char *what = sb_take(&sb);
+        if (what)
+            violation_fmt(out, at, "localhost-profile", shown, what,
+                          p->profiles.require_default_deny
+                              ? "a regular file of at most 1 MiB under profiles.directory holding "
+                                "a valid deny-by-default seccomp profile that lets execve run and "
+                                "allows no forbidden syscall (check it with seccomp-webhook "
+                                "lint-profile)"
+                              : "a regular file of at most 1 MiB under profiles.directory holding "
+                                "a valid seccomp profile that lets execve run and allows no "
+                                "forbidden syscall (check it with seccomp-webhook lint-profile)");
+        else
+            out->oom = true;
+        free(what);
+    }
+    free(why);
+}
+
 /* A Localhost reference: the path rules of SPEC §6.1 (localhost_path_problem), then the
- * namespace's allow-list (§6.2). */
+ * namespace's allow-list (§6.2), then the file (§6.3). */
 static void rule_localhost(violation_list *out, const validate_scope *s, const site *at,
                            const char *path)
 {
@@ -171,6 +209,8 @@ static void rule_localhost(violation_list *out, const validate_scope *s, const s
             out->oom = true;
         free(what);
         free(allow);
+    } else {
+        rule_localhost_file(out, s, at, path, shown);
     }
     free(shown);
 }
@@ -362,7 +402,12 @@ void validate_pod(const pod_view *v, const validate_scope *s, violation_list *ou
         if (!in_scope(s, c) || (!whole && c->list != PODSPEC_EPHEMERAL_CONTAINERS))
             continue;
         bool unset = !c->field.set && !v->pod_field.set;
-        if (!c->field.set && !c->privileged && !(unset && s->require_profile))
+        /* A new ephemeral container without a profile of its own runs with the pod's, which
+         * was judged when the pod was created — perhaps exempt then, or before this policy:
+         * judge it again as this container's effective profile, so `kubectl debug` cannot
+         * bring an Unconfined container into such a pod (LESSONS #10). */
+        bool inherits = !whole && !c->field.set && v->pod_field.set;
+        if (!c->field.set && !c->privileged && !inherits && !(unset && s->require_profile))
             continue; /* no rule can fire: build no path */
         podspec_container_path(&sb, v, c);
         char *cpath = sb_take(&sb);
@@ -373,6 +418,15 @@ void validate_pod(const pod_view *v, const validate_scope *s, violation_list *ou
             free(cpath);
             free(base);
             return;
+        }
+        if (inherits) {
+            sb_printf(&sb, "%sspec.securityContext.seccompProfile", v->path_prefix);
+            char *pod_base = sb_take(&sb);
+            if (!pod_base)
+                out->oom = true;
+            else
+                rule_field(out, s, pod_base, podspec_list_names[c->list], c->name, &v->pod_field);
+            free(pod_base);
         }
         rule_field(out, s, base, podspec_list_names[c->list], c->name, &c->field);
         rule_privileged(out, s, cpath, c);

@@ -372,6 +372,11 @@ def template_annotation_typo(obj):
     obj["spec"]["template"]["metadata"]["annotations"][PA] = "runtime/defualt"
 
 
+def pod_unconfined_at_pod_level(obj):
+    """A Pod admitted with Unconfined at pod level (exempt then, or older than the policy)."""
+    obj["spec"].setdefault("securityContext", {})["seccompProfile"] = {"type": "Unconfined"}
+
+
 def pod_level_unconfined(obj):
     """search-indexer with Unconfined at pod level instead of on its container."""
     spec = obj["spec"]["template"]["spec"]
@@ -506,7 +511,7 @@ _STOREFRONT = "deployment-storefront-legacy.yaml"
 _CART = "pod-cart-debug-target.yaml"
 _TRANSCODER = "pod-legacy-violating-running.yaml"
 _NEW_PODS = "new pods of this Deployment will be denied"
-_PROFILER_OLD = _NEW_PODS + ': container "profiler": unconfined (Unconfined)'
+_PROFILER_OLD = 'container "profiler": unconfined (Unconfined); ' + _NEW_PODS
 
 ROWS += [
     # ---- CronJob with a container-level annotation ---------------------------------------------
@@ -563,7 +568,7 @@ ROWS += [
         "cronjob-db-backup-unconfined.yaml", ns="shop", update=suspend,
         mutate=Unchanged(warnings=NONE),
         validate=Allowed(warnings=exactly(1), warn_fragments=(
-            'new pods of this CronJob will be denied: container "backup"',))),
+            'container "backup": unconfined (Unconfined); new pods of this CronJob will be denied',))),
     Row("Deployment UPDATE inserting an Unconfined sidecar before the old one: denied naming "
         "only the new one; the old one as a warning", _CHECKOUT, ns="shop",
         update=add_tcpdump_sidecar,
@@ -600,11 +605,13 @@ ROWS += [
         ns="shop", edit=long_container_name, update=replicas(3),
         mutate=Unchanged(warnings=NONE),
         validate=Allowed(warnings=exactly(1), warn_fragments=(
-            'new pods of this ReplicationController will be denied: container "billing-',))),
+            'container "billing-',))),
     Row("warn namespace: Deployment UPDATE scaling with the old Unconfined sidecar: allowed, "
         "a warning naming it", _CHECKOUT, ns="legacy", update=replicas(8),
         mutate=Unchanged(warnings=NONE),
-        validate=Allowed(warnings=exactly(1), warn_fragments=('container "profiler"',))),
+        validate=Allowed(warnings=exactly(1), warn_fragments=(
+            'container "profiler": unconfined (Unconfined); new pods of this Deployment '
+            'violate the policy',))),
     Row("Deployment with a misspelt template annotation runtime/defualt: CREATE denied at the "
         "annotation", _STOREFRONT, ns="shop", edit=template_annotation_typo,
         mutate=Unchanged(warnings=NONE),
@@ -614,12 +621,12 @@ ROWS += [
         _STOREFRONT, ns="shop", edit=template_annotation_typo, update=replicas(6),
         mutate=Unchanged(warnings=NONE),
         validate=Allowed(warnings=exactly(1), warn_fragments=(
-            _NEW_PODS + ": pod: annotation-invalid (runtime/defualt)",))),
+            "pod: annotation-invalid (runtime/defualt); " + _NEW_PODS,))),
     Row("ReplicaSet with pod-level Unconfined scaled: allowed, a pod-level warning",
         "replicaset-search-unconfined.yaml", ns="shop", edit=pod_level_unconfined,
         update=replicas(4), mutate=Unchanged(warnings=NONE),
         validate=Allowed(warnings=exactly(1), warn_fragments=(
-            "new pods of this ReplicaSet will be denied: pod: unconfined (Unconfined)",))),
+            "pod: unconfined (Unconfined); new pods of this ReplicaSet will be denied",))),
     Row("Deployment UPDATE confining the Unconfined sidecar: allowed, no warning",
         _CHECKOUT, ns="shop", update=confine_profiler,
         mutate=Unchanged(warnings=NONE), validate=Allowed(warnings=NONE)),
@@ -634,7 +641,7 @@ ROWS += [
         validate=Allowed(warnings=NONE),
         # bypassed: the template had no profile before either — ratcheted to a warning
         validate_unpatched=Allowed(warnings=exactly(1), warn_fragments=(
-            _NEW_PODS + ': container "gateway": no-profile',))),
+            'container "gateway": no-profile (none); ' + _NEW_PODS,))),
     Row("mutateTemplates: kubectl rollout restart of a legacy Deployment → annotation migrated",
         _STOREFRONT, ns="platform", update=rollout_restart,
         mutate=Mutated(template_profile(_STOREFRONT, RD),
@@ -645,7 +652,7 @@ ROWS += [
         _GATEWAY, ns="platform", update=replicas(6),
         mutate=Unchanged(warnings=NONE),
         validate=Allowed(warnings=exactly(1), warn_fragments=(
-            _NEW_PODS + ': container "gateway": no-profile',))),
+            'container "gateway": no-profile (none); ' + _NEW_PODS,))),
     Row("mutateTemplates: Deployment UPDATE of its labels → no patch",
         _GATEWAY, ns="platform", update=relabel,
         mutate=Unchanged(warnings=NONE),
@@ -681,6 +688,14 @@ ROWS += [
                        ops=[("add", "/spec/ephemeralContainers/1/securityContext/"
                                     "seccompProfile")]),
         validate=Allowed(warnings=NONE)),
+    Row("kubectl debug (profile-less) on a pod with pod-level Unconfined: the debug container "
+        "would inherit it → not patched (it has a profile) and denied, naming it",
+        _CART, ns="shop", edit=pod_unconfined_at_pod_level,
+        subresource="ephemeralcontainers", update=debugger("debugger-r2v8n"),
+        mutate=Unchanged(warnings=NONE),
+        validate=Violations('container "debugger-r2v8n"', "Unconfined", count=1,
+                            paths=["spec.securityContext.seccompProfile.type"],
+                            absent=('container "cart"',))),
     Row("kubectl debug on a pod whose containers violate (Unconfined, privileged): only the "
         "new container judged → allowed", _TRANSCODER, ns="media",
         subresource="ephemeralcontainers", update=debugger("debugger-q8w3e", RD),

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -260,6 +261,79 @@ static void test_cronjob_container_annotation_is_migrated_in_its_template(void *
     done(&r);
 }
 
+static void test_old_annotation_and_pod_level_violations_are_ratcheted(void **state)
+{
+    policy *p = *state;
+    const char *old = "{'metadata':{'name':'web'},'spec':{'replicas':1,'template':{'metadata':{"
+                      "'annotations':{'seccomp.security.alpha.kubernetes.io/pod':'runtime/defualt'"
+                      "}},'spec':{'securityContext':{'seccompProfile':{'type':'Unconfined'}},"
+                      "'containers':[{'name':'app'}]}}}}";
+    const char *now = "{'metadata':{'name':'web'},'spec':{'replicas':2,'template':{'metadata':{"
+                      "'annotations':{'seccomp.security.alpha.kubernetes.io/pod':'runtime/defualt'"
+                      "}},'spec':{'securityContext':{'seccompProfile':{'type':'Unconfined'}},"
+                      "'containers':[{'name':'app'}]}}}}";
+    run r = review(p, ENGINE_VALIDATE, "apps", "Deployment", "UPDATE", "", now, old);
+    assert_true(r.d.allowed);
+    assert_true(has_warning(&r.d, "pod: annotation-invalid (runtime/defualt); new pods"));
+    assert_true(has_warning(&r.d, "pod: unconfined (Unconfined); new pods"));
+    done(&r);
+}
+
+static void test_ratchet_warning_follows_the_namespace_mode(void **state)
+{
+    policy *p = *state;
+    p->defaults.mode = POLICY_MODE_WARN;
+    run r = review(p, ENGINE_VALIDATE, "apps", "Deployment", "UPDATE", "",
+                   DEPLOY_SCALED(UNCONFINED("app")), DEPLOY(UNCONFINED("app")));
+    assert_true(r.d.allowed);
+    assert_true(has_warning(&r.d, "container \"app\": unconfined (Unconfined); new pods of this "
+                                  "Deployment violate the policy"));
+    assert_false(has_warning(&r.d, "will be denied"));
+    done(&r);
+}
+
+static void test_ratchet_warning_keeps_the_violation_when_cut(void **state)
+{
+    policy *p = *state;
+    /* A 63-character container name and a long kind: the cut takes the tail, not the rule. */
+    const char *name = "billing-reconciler-with-a-very-long-name-for-the-legacy-system1";
+    char old[512], now[512];
+    snprintf(old, sizeof old,
+             "{'spec':{'replicas':1,'template':{'spec':{'containers':[{'name':'%s',"
+             "'securityContext':{'seccompProfile':{'type':'Unconfined'}}}]}}}}",
+             name);
+    snprintf(now, sizeof now,
+             "{'spec':{'replicas':2,'template':{'spec':{'containers':[{'name':'%s',"
+             "'securityContext':{'seccompProfile':{'type':'Unconfined'}}}]}}}}",
+             name);
+    run r = review(p, ENGINE_VALIDATE, "", "ReplicationController", "UPDATE", "", now, old);
+    assert_int_equal(r.d.warning_count, 1);
+    assert_true(strlen(r.d.warnings[0]) <= 120);
+    assert_non_null(strstr(r.d.warnings[0], "unconfined (Unconfined)"));
+    done(&r);
+}
+
+static void test_debug_container_inheriting_pod_level_unconfined_is_denied(void **state)
+{
+    policy *p = *state;
+    const char *old = "{'metadata':{'name':'cart'},'spec':{'securityContext':{'seccompProfile':{"
+                      "'type':'Unconfined'}},'containers':[{'name':'cart'}]}}";
+    const char *now = "{'metadata':{'name':'cart'},'spec':{'securityContext':{'seccompProfile':{"
+                      "'type':'Unconfined'}},'containers':[{'name':'cart'}],"
+                      "'ephemeralContainers':[{'name':'debugger','image':'busybox'}]}}";
+    /* Not patched: it has an effective profile (the pod's) ... */
+    run r = review(p, ENGINE_MUTATE, "", "Pod", "UPDATE", "ephemeralcontainers", now, old);
+    assert_null(r.d.patch);
+    done(&r);
+    /* ... and that profile is Unconfined: denied, naming the debug container only. */
+    r = review(p, ENGINE_VALIDATE, "", "Pod", "UPDATE", "ephemeralcontainers", now, old);
+    assert_false(r.d.allowed);
+    assert_non_null(strstr(r.d.message, "spec.securityContext.seccompProfile.type (container "
+                                        "\"debugger\")"));
+    assert_null(strstr(r.d.message, "container \"cart\""));
+    done(&r);
+}
+
 static int setup(void **state)
 {
     *state = policy_builtin();
@@ -289,6 +363,10 @@ int main(void)
         T(test_mutate_templates_patches_on_create_and_on_template_change_only),
         T(test_controller_owned_templates_are_never_patched),
         T(test_cronjob_container_annotation_is_migrated_in_its_template),
+        T(test_old_annotation_and_pod_level_violations_are_ratcheted),
+        T(test_ratchet_warning_follows_the_namespace_mode),
+        T(test_ratchet_warning_keeps_the_violation_when_cut),
+        T(test_debug_container_inheriting_pod_level_unconfined_is_denied),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
