@@ -342,6 +342,14 @@ def check_base(R, objs, binary, workdir):
                 pdb["spec"].get("minAvailable") == 1
                 and psel and all(podlabels.get(k) == v for k, v in psel.items()), pdb["spec"])
 
+    # The README's two-step install applies everything but the webhook configurations first
+    # (kubectl apply -l 'app.kubernetes.io/component!=webhook-configuration').
+    labelled = sorted(o["kind"] for o in objs if (o["metadata"].get("labels") or {})
+                      .get("app.kubernetes.io/component") == "webhook-configuration")
+    R.check("exactly the two webhook configurations carry "
+            "app.kubernetes.io/component=webhook-configuration",
+            labelled == ["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"],
+            labelled)
     v, m = check_webhooks(R, objs, ns, svc["metadata"]["name"] if svc else None, "base")
     if v is None:
         return
