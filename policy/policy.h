@@ -2,7 +2,10 @@
  * policy.h — the policy model: what the policy file (SPEC §5) says, decoded.
  *
  * A `policy` is immutable once built: the server shares one between request threads and swaps
- * the pointer on reload, so nothing in here may be written after policy_parse() returns.
+ * the pointer on reload, so nothing in here may be written after policy_parse() returns. The
+ * one exception is the profile cache it owns (profile_cache, profile.h): an object with its
+ * own lock, created with the policy and freed by policy_free(), whose contents change as
+ * reviews read Localhost profile files; a reloaded policy starts with a new, empty cache.
  * Decoding is strict (unknown keys, wrong types, bad values and duplicate keys are errors with
  * file:line:column); see policy_file.c.
  */
@@ -62,6 +65,8 @@ typedef struct {
     policy_list forbidden_syscalls;
 } policy_profiles;
 
+struct profile_cache;
+
 typedef struct policy {
     policy_settings defaults;
     policy_namespace_rule *rules;
@@ -71,6 +76,9 @@ typedef struct policy {
     policy_list exempt_runtime_classes; /* pod spec.runtimeClassName, exact */
     policy_profiles profiles;
     char hash[72]; /* "sha256:" + 64 hex digits of the file's bytes, or "builtin" */
+    /* Verdicts on Localhost profile files under profiles.directory, by path and file identity
+     * (profile.h). Owned; internally synchronized; never NULL in a policy built here. */
+    struct profile_cache *profile_cache;
 } policy;
 
 /* One decoding problem. `file` is the name given to policy_parse(); line and column are

@@ -16,6 +16,7 @@
 #include "policy.h"
 
 #include "localhost.h"
+#include "profile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1187,8 +1188,8 @@ policy *policy_builtin(void)
     p->defaults.migrate_annotations = true;
     p->defaults.allow_unconfined = false;
     p->defaults.mutate_templates = false;
-    if (!list_from(&p->exempt_namespaces, EXEMPT, 1)) {
-        free(p);
+    if (!list_from(&p->exempt_namespaces, EXEMPT, 1) || !(p->profile_cache = profile_cache_new())) {
+        policy_free(p);
         return NULL;
     }
     snprintf(p->hash, sizeof p->hash, "builtin");
@@ -1350,6 +1351,7 @@ void policy_free(policy *p)
     free(p->profiles.directory);
     list_free(&p->profiles.architectures);
     list_free(&p->profiles.forbidden_syscalls);
+    profile_cache_free(p->profile_cache);
     free(p);
 }
 

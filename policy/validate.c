@@ -142,13 +142,12 @@ static void rule_localhost_file(violation_list *out, const validate_scope *s, co
         if (what)
             violation_fmt(out, at, "localhost-profile", shown, what,
                           p->profiles.require_default_deny
-                              ? "a regular file of at most 1 MiB under profiles.directory holding "
-                                "a valid deny-by-default seccomp profile that lets execve run and "
-                                "allows no forbidden syscall (check it with seccomp-webhook "
-                                "lint-profile)"
-                              : "a regular file of at most 1 MiB under profiles.directory holding "
-                                "a valid seccomp profile that lets execve run and allows no "
-                                "forbidden syscall (check it with seccomp-webhook lint-profile)");
+                              ? "a valid deny-by-default profile file of at most 1 MiB in "
+                                "profiles.directory that lets containers start and allows no "
+                                "forbidden syscall (seccomp-webhook lint-profile checks one)"
+                              : "a valid profile file of at most 1 MiB in profiles.directory that "
+                                "lets containers start and allows no forbidden syscall "
+                                "(seccomp-webhook lint-profile checks one)");
         else
             out->oom = true;
         free(what);

@@ -19,6 +19,9 @@ typedef struct {
 
 /* What to judge in a pod template. */
 typedef struct {
+    /* The policy judged against: its profiles section and profile cache (SPEC §6.3). May be
+     * NULL (then Localhost profile files are not read). */
+    const policy *policy;
     const policy_settings *settings;
     const char *namespace_; /* for `{namespace}` in allowedLocalhostProfiles */
     /* The "no effective profile although defaultProfile is set" rule applies: Pods, and

@@ -3,26 +3,45 @@
  *
  * A valid file gets a one-line summary on stdout and exit 0. An invalid one gets every problem
  * on stderr as `FILE:LINE:COL: message` (or `FILE: message` for a problem with no position,
- * such as an unreadable file) and exit 2, as does a usage error. Checking the Localhost
- * profiles the allow-lists can reach (SPEC §6, exit 1) is not done yet.
+ * such as an unreadable file) and exit 2, as does a usage error.
+ *
+ * With a `profiles` section, it then checks every Localhost profile the policy can reach, as
+ * admission would (SPEC §3, §6): each file under profiles.directory whose relative path an
+ * allowedLocalhostProfiles glob of `defaults` or of a `namespaces` rule matches (`{namespace}`
+ * read as `*`), and each Localhost defaultProfile. Their problems go to stdout as
+ * `PATH: /json/pointer: message` (as lint-profile prints them), and the exit status is 1 when
+ * one of them would be refused in admission (invalid, or failing a policy check), or when the
+ * directory cannot be read.
  */
+#include <dirent.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "commands.h"
+#include "localhost.h"
 #include "policy.h"
+#include "profile.h"
+#include "text.h"
 
 static const char USAGE[] =
     "Usage: seccomp-webhook check-config FILE\n"
     "\n"
     "Validate a policy file (apiVersion: seccomp-webhook/v1, kind: SeccompPolicy) and print\n"
-    "every problem as FILE:LINE:COL: message.\n"
+    "every problem as FILE:LINE:COL: message. With a profiles section, also check every\n"
+    "Localhost profile under profiles.directory that an allowedLocalhostProfiles glob can\n"
+    "reach ({namespace} read as *) and each Localhost defaultProfile, as lint-profile does,\n"
+    "printing PROFILE: /json/pointer: message.\n"
     "\n"
     "  --config FILE  the same as giving FILE\n"
     "  -h, --help     print this help\n"
     "\n"
-    "Exit status: 0 the file is valid, 2 it is not (or the command line is wrong).\n";
+    "Exit status: 0 the file is valid, 1 a reachable profile would be refused in admission\n"
+    "(or profiles.directory cannot be read), 2 the file is not valid (or the command line is\n"
+    "wrong).\n";
 
 static int usage_error(const char *why, const char *arg)
 {
@@ -31,6 +50,151 @@ static int usage_error(const char *why, const char *arg)
             "FILE)\n",
             why, arg ? arg : "");
     return 2;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Reachable Localhost profiles
+ * ------------------------------------------------------------------------------------------- */
+
+#define WALK_MAX_DEPTH 16    /* directories below profiles.directory (symlinks are followed) */
+#define WALK_MAX_FILES 10000 /* files looked at, in case of a symlink loop or a huge tree */
+
+typedef struct {
+    const policy *p;
+    strlist done; /* relative paths already checked */
+    size_t files; /* looked at */
+    size_t checked;
+    size_t refused;
+    bool failed; /* something could not be read */
+} reach;
+
+/* True when some allow-list of the policy matches `rel` with `{namespace}` read as `*`, and
+ * the path itself is one a reference may use (SPEC §6 items 1-2). */
+static bool reachable(const policy *p, const char *rel)
+{
+    if (localhost_path_problem(rel))
+        return false;
+    bool oom = false;
+    if (localhost_allowed(&p->defaults.allowed_localhost_profiles, NULL, rel, &oom))
+        return true;
+    for (size_t i = 0; i < p->rule_count; i++)
+        if (localhost_allowed(&p->rules[i].settings.allowed_localhost_profiles, NULL, rel, &oom))
+            return true;
+    return false;
+}
+
+/* Check one profile (relative path `rel`) and print its problems. */
+static void check_profile(reach *r, const char *rel)
+{
+    for (size_t i = 0; i < r->done.count; i++)
+        if (strcmp(r->done.items[i], rel) == 0)
+            return;
+    strlist_push(&r->done, rel);
+    strbuf sb = {0};
+    const char *dir = r->p->profiles.directory;
+    sb_append(&sb, dir);
+    if (dir[0] && dir[strlen(dir) - 1] != '/')
+        sb_append(&sb, "/");
+    sb_append(&sb, rel);
+    char *full = sb_take(&sb);
+    if (!full) {
+        r->failed = true;
+        return;
+    }
+    profile_report rep = {0};
+    profile_check_file(full, &r->p->profiles, &rep);
+    for (size_t i = 0; i < rep.count; i++) {
+        char *line = profile_problem_format(full, &rep.items[i]);
+        if (line)
+            puts(line);
+        free(line);
+    }
+    r->checked++;
+    if (rep.oom || rep.worst >= PROFILE_VIOLATION)
+        r->refused++;
+    profile_report_free(&rep);
+    free(full);
+}
+
+/* Walk `path` (relative path `rel`, "" at the top). Names starting with ".." are skipped: a
+ * ConfigMap mount keeps its real files under `..<timestamp>/` and `..data`, and shows them
+ * through symbolic links at the top, which are followed. */
+static void walk(reach *r, const char *path, const char *rel, int depth)
+{
+    DIR *d = opendir(path);
+    if (!d) {
+        fprintf(stdout, "%s: cannot read the directory: %s\n", path, strerror(errno));
+        r->failed = true;
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && r->files < WALK_MAX_FILES) {
+        if (strncmp(e->d_name, ".", 1) == 0 && (!e->d_name[1] || strncmp(e->d_name, "..", 2) == 0))
+            continue;
+        strbuf a = {0}, b = {0};
+        sb_printf(&a, "%s/%s", path, e->d_name);
+        sb_printf(&b, "%s%s%s", rel, rel[0] ? "/" : "", e->d_name);
+        char *child = sb_take(&a), *crel = sb_take(&b);
+        struct stat st;
+        if (!child || !crel) {
+            r->failed = true;
+        } else if (stat(child, &st) != 0) {
+            /* a dangling symbolic link: a reference to it would be refused as missing */
+            if (reachable(r->p, crel))
+                check_profile(r, crel);
+        } else if (S_ISDIR(st.st_mode)) {
+            if (depth < WALK_MAX_DEPTH)
+                walk(r, child, crel, depth + 1);
+        } else {
+            r->files++;
+            if (reachable(r->p, crel))
+                check_profile(r, crel);
+        }
+        free(child);
+        free(crel);
+    }
+    closedir(d);
+}
+
+/* Check the profiles the policy can reach. Returns 0, or 1 when one would be refused. */
+static int check_reachable_profiles(const policy *p, const char *file)
+{
+    if (!p->profiles.present || !p->profiles.directory)
+        return 0;
+    profile_report cfg = {0};
+    profile_check_config(&p->profiles, &cfg);
+    for (size_t i = 0; i < cfg.count; i++) {
+        char *line = profile_problem_format(file, &cfg.items[i]);
+        if (line)
+            puts(line);
+        free(line);
+    }
+    profile_report_free(&cfg);
+
+    reach r = {.p = p};
+    /* the trailing slash of a directory given as "/dir/" is not doubled */
+    char *top = strdup(p->profiles.directory);
+    if (!top)
+        return 1;
+    size_t n = strlen(top);
+    while (n > 1 && top[n - 1] == '/')
+        top[--n] = '\0';
+    walk(&r, top, "", 0);
+    /* A Localhost defaultProfile is injected into pods: it must be there and pass too. */
+    for (size_t i = 0; i <= p->rule_count; i++) {
+        const policy_settings *st = i == 0 ? &p->defaults : &p->rules[i - 1].settings;
+        if (st->default_profile == PROFILE_LOCALHOST && st->default_localhost &&
+            !localhost_path_problem(st->default_localhost))
+            check_profile(&r, st->default_localhost);
+    }
+    if (r.files >= WALK_MAX_FILES)
+        printf("%s: stopped after %d files\n", top, WALK_MAX_FILES);
+    printf("%s: %zu reachable profile%s checked, %zu would be refused\n", top, r.checked,
+           r.checked == 1 ? "" : "s", r.refused);
+    free(top);
+    bool oom = r.done.oom;
+    strlist_free(&r.done);
+    return r.refused || r.failed || oom ? 1 : 0;
 }
 
 int cmd_check_config(int argc, char **argv)
@@ -84,7 +248,8 @@ int cmd_check_config(int argc, char **argv)
            "runtimeClasses)\n",
            file, p->hash, p->rule_count, p->rule_count == 1 ? "" : "s", p->exempt_namespaces.count,
            p->exempt_usernames.count, p->exempt_runtime_classes.count);
+    int status = check_reachable_profiles(p, file);
     policy_free(p);
     policy_errors_free(&errs);
-    return fflush(stdout) == 0 ? 0 : 2;
+    return fflush(stdout) == 0 ? status : 2;
 }

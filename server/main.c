@@ -23,7 +23,8 @@ static const char usage[] =
     "commands:\n"
     "  serve          run the webhook server (HTTPS: /mutate, /validate, /healthz, /readyz)\n"
     "  review         print the server's answer to an AdmissionReview file\n"
-    "  check-config   validate a policy file\n"
+    "  check-config   validate a policy file and the profiles it can reach\n"
+    "  lint-profile   check seccomp profile JSON files with libseccomp\n"
     "  version        print the version and the linked library versions\n"
     "\n"
     "Every command takes --help. Exit status: 0 success, 1 a denial or violation, 2 usage or\n"
@@ -55,6 +56,8 @@ int main(int argc, char **argv)
         return cmd_review(argc - 1, argv + 1);
     if (strcmp(cmd, "check-config") == 0)
         return cmd_check_config(argc - 1, argv + 1);
+    if (strcmp(cmd, "lint-profile") == 0)
+        return cmd_lint_profile(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0)
         return cmd_version();
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
