@@ -8,6 +8,8 @@
 
 int cmd_serve(int argc, char **argv);
 int cmd_review(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
 int cmd_lint_profile(int argc, char **argv);
 

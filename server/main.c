@@ -23,6 +23,8 @@ static const char usage[] =
     "commands:\n"
     "  serve          run the webhook server (HTTPS: /mutate, /validate, /healthz, /readyz)\n"
     "  review         print the server's answer to an AdmissionReview file\n"
+    "  migrate        apply the mutations to manifests, editing only the lines that change\n"
+    "  audit          list the violations in manifests or `kubectl get -o json` output\n"
     "  check-config   validate a policy file and the profiles it can reach\n"
     "  lint-profile   check seccomp profile JSON files with libseccomp\n"
     "  version        print the version and the linked library versions\n"
@@ -54,6 +56,10 @@ int main(int argc, char **argv)
         return cmd_serve(argc - 1, argv + 1);
     if (strcmp(cmd, "review") == 0)
         return cmd_review(argc - 1, argv + 1);
+    if (strcmp(cmd, "migrate") == 0)
+        return cmd_migrate(argc - 1, argv + 1);
+    if (strcmp(cmd, "audit") == 0)
+        return cmd_audit(argc - 1, argv + 1);
     if (strcmp(cmd, "check-config") == 0)
         return cmd_check_config(argc - 1, argv + 1);
     if (strcmp(cmd, "lint-profile") == 0)
