@@ -4,7 +4,7 @@
  *
  *   bench_profile [--iterations N] [FIXTURES_DIR]
  *
- * It copies two profiles of tests/fixtures/profiles/ (strict.json, 1 KiB, and
+ * It copies two profiles of tests/fixtures/profiles/ (strict.json, 1.7 KiB, and
  * runtime-default.json, 15 KiB and 428 names) into a temporary profiles.directory and times a
  * review of a one-container Pod referencing each:
  *   uncached  every review opens, reads, parses and checks the file with libseccomp (the
