@@ -20,6 +20,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -1086,13 +1087,121 @@ static int add_rule(scmp_filter_ctx ctx, const prule *r, int nr)
     return 0;
 }
 
-/* One filter: the default action, one architecture, every rule that applies in `variant`
- * (0: a container without the capabilities some rules name — rules with includes.caps left
- * out; 1: one with them all — rules with excludes.caps left out), exported as BPF to a memfd
- * (libseccomp 2.5.4 exports to a file descriptor only). */
-static void build_one(dctx *c, const pmodel *m, const checked_arch *a, int variant,
-                      bool *rule_failed)
+/*
+ * The (syscall, rule) pairs one filter is built from, without repeats. libseccomp keeps every
+ * rule it is given and rescans them as it adds more, so a 1 MiB profile that names the same
+ * syscalls over and over (73,000 names) took minutes to build; each distinct pair is added
+ * once: the same syscall with the same action and the same comparisons (or none).
+ */
+typedef struct {
+    int nr;         /* native syscall number, as seccomp_rule_add(3) takes it */
+    const prule *r; /* NULL: the syscall alone (for counting distinct syscalls) */
+} build_key;
+
+/* A rule to add for one syscall. */
+typedef struct {
+    int nr;      /* native number */
+    int on_arch; /* the number on the filter's architecture; negative: no syscall there */
+    const prule *r;
+} build_item;
+
+typedef struct {
+    build_key *slots; /* nr == INT_MIN: empty */
+    size_t cap;       /* a power of two */
+} build_set;
+
+static bool same_args(const prule *a, const prule *b)
 {
+    if (a->action != b->action || a->arg_count != b->arg_count || a->split_args != b->split_args)
+        return false;
+    for (size_t k = 0; k < a->arg_count; k++)
+        if (a->args[k].arg != b->args[k].arg || a->args[k].op != b->args[k].op ||
+            a->args[k].datum_a != b->args[k].datum_a || a->args[k].datum_b != b->args[k].datum_b)
+            return false;
+    return true;
+}
+
+static uint64_t key_hash(int nr, const prule *r)
+{
+    uint64_t h = 1469598103934665603ull ^ (uint32_t)nr;
+    h *= 1099511628211ull;
+    if (r) {
+        h = (h ^ r->action) * 1099511628211ull;
+        for (size_t k = 0; k < r->arg_count; k++) {
+            h = (h ^ r->args[k].arg ^ ((uint64_t)r->args[k].op << 8)) * 1099511628211ull;
+            h = (h ^ r->args[k].datum_a) * 1099511628211ull;
+            h = (h ^ r->args[k].datum_b) * 1099511628211ull;
+        }
+    } else {
+        h = (h ^ 0x5bd1e995u) * 1099511628211ull;
+    }
+    return h ^ (h >> 29);
+}
+
+/* Add (nr, r) to the set; true when it was not there yet. */
+static bool build_set_add(build_set *s, int nr, const prule *r)
+{
+    size_t i = (size_t)key_hash(nr, r) & (s->cap - 1);
+    for (;; i = (i + 1) & (s->cap - 1)) {
+        build_key *k = &s->slots[i];
+        if (k->nr == INT_MIN) {
+            *k = (build_key){nr, r};
+            return true;
+        }
+        if (k->nr == nr && (k->r == NULL) == (r == NULL) && (!r || same_args(k->r, r)))
+            return false;
+    }
+}
+
+/* A rule that applies in `variant` (0: a container without the capabilities some rules name —
+ * rules with includes.caps left out; 1: one with them all — rules with excludes.caps left
+ * out). Rules with the default action are skipped (libseccomp refuses them). */
+static bool in_variant(const prule *r, int variant)
+{
+    return !r->redundant && !(variant == 0 && r->caps_required) &&
+           !(variant == 1 && r->caps_excluded);
+}
+
+/* One filter: the default action, one architecture, every rule that applies in `variant`,
+ * exported as BPF to a memfd (libseccomp 2.5.4 exports to a file descriptor only). `set` has
+ * room for every (name, rule) pair twice over; `todo` for every pair. */
+static void build_one(dctx *c, const pmodel *m, const checked_arch *a, int variant,
+                      bool *rule_failed, build_set *set, build_item *todo)
+{
+    /* The pairs to add, and a lower bound of the filter's size: the kernel loads at most
+     * BPF_MAXINSNS (4096) instructions, and a filter needs at least one per distinct syscall
+     * (to find it) and one per distinct comparison. A profile over the bound is refused
+     * before libseccomp spends seconds building it. */
+    for (size_t i = 0; i < set->cap; i++)
+        set->slots[i].nr = INT_MIN;
+    size_t n = 0, bound = 0;
+    for (size_t i = 0; i < m->rule_count; i++) {
+        const prule *r = &m->rules[i];
+        if (!in_variant(r, variant))
+            continue;
+        for (size_t j = 0; j < r->name_count; j++) {
+            int on_arch = seccomp_syscall_resolve_name_arch(a->token, r->names[j]);
+            if (on_arch == __NR_SCMP_ERROR)
+                continue;
+            /* seccomp_rule_add(3) takes the syscall number of the native architecture and
+             * translates it (by name) for each architecture of the filter. */
+            int nr = seccomp_syscall_resolve_name(r->names[j]);
+            if (nr == __NR_SCMP_ERROR || !build_set_add(set, nr, r))
+                continue;
+            todo[n++] = (build_item){nr, on_arch, r};
+            bound += r->arg_count;
+            if (nr >= 0 && build_set_add(set, nr, NULL))
+                bound++;
+        }
+    }
+    if (bound > 4096) {
+        report_add(c->r, PROFILE_INVALID, NULL,
+                   "the filter for %s needs at least %zu BPF instructions (one per distinct "
+                   "syscall and per distinct argument comparison): the kernel loads at most 4096",
+                   a->name, bound);
+        return;
+    }
+
     scmp_filter_ctx ctx = seccomp_init(m->default_action);
     if (!ctx) {
         invalid(c, "/defaultAction", "libseccomp refuses %s as the default action",
@@ -1114,28 +1223,20 @@ static void build_one(dctx *c, const pmodel *m, const checked_arch *a, int varia
             return;
         }
     }
-    for (size_t i = 0; i < m->rule_count; i++) {
-        const prule *r = &m->rules[i];
-        if (r->redundant || (variant == 0 && r->caps_required) ||
-            (variant == 1 && r->caps_excluded))
+    for (size_t k = 0; k < n; k++) {
+        const prule *r = todo[k].r;
+        size_t i = (size_t)(r - m->rules);
+        if (rule_failed[i])
             continue;
-        for (size_t j = 0; j < r->name_count && !rule_failed[i]; j++) {
-            int on_arch = seccomp_syscall_resolve_name_arch(a->token, r->names[j]);
-            if (on_arch == __NR_SCMP_ERROR)
-                continue;
-            /* seccomp_rule_add(3) takes the syscall number of the native architecture and
-             * translates it (by name) for each architecture of the filter. */
-            int nr = seccomp_syscall_resolve_name(r->names[j]);
-            if (nr == __NR_SCMP_ERROR)
-                continue;
-            rc = add_rule(ctx, r, nr);
-            if (rc < 0 && on_arch >= 0) {
-                char p[PTR_MAX];
-                ptrf(p, "/syscalls/%zu", r->index);
-                invalid(c, p, "libseccomp refuses this rule on %s: %s", a->name,
-                        strerror_r(-rc, ebuf, sizeof ebuf));
-                rule_failed[i] = true;
-            }
+        rc = add_rule(ctx, r, todo[k].nr);
+        /* A negative number is a name libseccomp knows that is no syscall of this
+         * architecture: left out of its filter, or refused, as runtimes leave it out. */
+        if (rc < 0 && todo[k].on_arch >= 0) {
+            char p[PTR_MAX];
+            ptrf(p, "/syscalls/%zu", r->index);
+            invalid(c, p, "libseccomp refuses this rule on %s: %s", a->name,
+                    strerror_r(-rc, ebuf, sizeof ebuf));
+            rule_failed[i] = true;
         }
     }
     int fd = memfd_create("seccomp-webhook-profile", MFD_CLOEXEC);
@@ -1161,15 +1262,24 @@ static void build_one(dctx *c, const pmodel *m, const checked_arch *a, int varia
 
 static void build_filters(dctx *c, const pmodel *m, const checked_arch *arches, size_t n)
 {
+    size_t pairs = 0;
+    for (size_t i = 0; i < m->rule_count; i++)
+        pairs += m->rules[i].name_count;
+    size_t cap = 16;
+    while (cap < 4 * pairs + 16)
+        cap *= 2;
     bool *failed = calloc(m->rule_count + 1, sizeof *failed);
-    if (!failed) {
+    build_set set = {malloc(cap * sizeof *set.slots), cap};
+    build_item *todo = malloc((pairs + 1) * sizeof *todo);
+    if (failed && set.slots && todo)
+        for (size_t a = 0; a < n; a++)
+            for (int v = 0; v < (m->caps_conditions ? 2 : 1); v++)
+                build_one(c, m, &arches[a], v, failed, &set, todo);
+    else
         c->r->oom = true;
-        return;
-    }
-    for (size_t a = 0; a < n; a++)
-        for (int v = 0; v < (m->caps_conditions ? 2 : 1); v++)
-            build_one(c, m, &arches[a], v, failed);
     free(failed);
+    free(set.slots);
+    free(todo);
 }
 
 /* ---------------------------------------------------------------------------------------------

@@ -502,6 +502,77 @@ static void test_deeply_nested_garbage_is_invalid(void **state)
     rm_tree(dir);
 }
 
+/* A profile of `rules` rules, built in memory: rule 0 allows execve, the others are `body`
+ * with its "#" replaced by their index. */
+static char *generated_profile(size_t rules, const char *body)
+{
+    const char *hash = strchr(body, '#');
+    size_t before = hash ? (size_t)(hash - body) : strlen(body);
+    size_t cap = rules * (strlen(body) + 24) + 256, n = 0;
+    char *t = malloc(cap);
+    assert_non_null(t);
+    static const char head[] = "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":"
+                               "[\"execve\"],\"action\":\"SCMP_ACT_ALLOW\"}";
+    memcpy(t, head, sizeof head - 1);
+    n = sizeof head - 1;
+    for (size_t i = 1; i < rules; i++) {
+        t[n++] = ',';
+        memcpy(t + n, body, before);
+        n += before;
+        if (hash) {
+            n += (size_t)snprintf(t + n, cap - n, "%zu", i);
+            memcpy(t + n, hash + 1, strlen(hash + 1));
+            n += strlen(hash + 1);
+        }
+    }
+    memcpy(t + n, "]}", 3);
+    return t;
+}
+
+static double seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void test_names_repeated_tens_of_thousands_of_times_are_checked_quickly(void **state)
+{
+    (void)state;
+    /* 48,000 names in 1 MiB: libseccomp would rescan every rule it was given (minutes);
+     * each distinct syscall and rule is added once. */
+    char *t = generated_profile(16000, "{\"names\":[\"read\",\"write\",\"close\"],"
+                                       "\"action\":\"SCMP_ACT_ALLOW\"}");
+    assert_true(strlen(t) <= PROFILE_MAX_BYTES);
+    double t0 = seconds();
+    profile_report r = {0};
+    profile_check_text(t, strlen(t), NULL, &r);
+    double took = seconds() - t0;
+    expect_verdict(&r, PROFILE_OK);
+    if (took > 10)
+        print_error("checking took %.1f s\n", took);
+    assert_true(took < 10);
+    profile_report_free(&r);
+    free(t);
+}
+
+static void test_filter_over_the_kernel_instruction_limit_is_invalid(void **state)
+{
+    (void)state;
+    /* 5,000 distinct comparisons: at least 5,002 instructions, refused before building. */
+    char *t = generated_profile(5001, "{\"names\":[\"ioctl\"],\"action\":\"SCMP_ACT_ALLOW\","
+                                      "\"args\":[{\"index\":1,\"value\":#,\"op\":"
+                                      "\"SCMP_CMP_EQ\"}]}");
+    double t0 = seconds();
+    profile_report r = {0};
+    profile_check_text(t, strlen(t), NULL, &r);
+    expect_verdict(&r, PROFILE_INVALID);
+    expect(&r, PROFILE_INVALID, NULL, "needs at least 5002 BPF instructions");
+    assert_true(seconds() - t0 < 10);
+    profile_report_free(&r);
+    free(t);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Exact numbers                                                                             */
 
@@ -1326,6 +1397,8 @@ int main(void)
         cmocka_unit_test(test_minimal_profile_cannot_start_a_container),
         cmocka_unit_test(test_ten_mib_file_is_refused_from_its_size),
         cmocka_unit_test(test_deeply_nested_garbage_is_invalid),
+        cmocka_unit_test(test_names_repeated_tens_of_thousands_of_times_are_checked_quickly),
+        cmocka_unit_test(test_filter_over_the_kernel_instruction_limit_is_invalid),
         cmocka_unit_test(test_arg_values_are_read_exactly_from_their_text),
         cmocka_unit_test(test_negative_arg_value_is_invalid),
         cmocka_unit_test(test_fractional_or_exponent_arg_value_is_invalid),
