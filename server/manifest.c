@@ -24,17 +24,25 @@
 /* ======================================================================================== */
 /* Positions and nodes                                                                       */
 
+/* Lines end as YAML (and libyaml's marks) have them end: at LF, CR LF, a lone CR, NEL (U+0085),
+ * LS (U+2028) and PS (U+2029). */
 void manifest_position(const manifest *m, size_t offset, unsigned *line, unsigned *column)
 {
     unsigned l = 1, c = 1;
+    const unsigned char *t = (const unsigned char *)m->text;
     if (offset > m->len)
         offset = m->len;
     for (size_t i = 0; i < offset; i++) {
-        unsigned char ch = (unsigned char)m->text[i];
-        if (ch == '\n') {
+        bool lf = t[i] == '\n';
+        bool cr = t[i] == '\r' && !(i + 1 < m->len && t[i + 1] == '\n');
+        bool nel = t[i] == 0xc2 && i + 1 < m->len && t[i + 1] == 0x85;
+        bool lsps = t[i] == 0xe2 && i + 2 < m->len && t[i + 1] == 0x80 &&
+                    (t[i + 2] == 0xa8 || t[i + 2] == 0xa9);
+        if (lf || cr || nel || lsps) {
             l++;
             c = 1;
-        } else if ((ch & 0xc0) != 0x80) {
+            i += nel ? 1 : lsps ? 2 : 0;
+        } else if ((t[i] & 0xc0) != 0x80) {
             c++;
         }
     }
@@ -42,16 +50,30 @@ void manifest_position(const manifest *m, size_t offset, unsigned *line, unsigne
     *column = c;
 }
 
-static void set_error(manifest_error *err, unsigned line, unsigned column, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+static void error_vset(manifest_error *err, unsigned line, unsigned column, const char *fmt,
+                       va_list ap) __attribute__((format(printf, 4, 0)));
 
-static void set_error(manifest_error *err, unsigned line, unsigned column, const char *fmt, ...)
+static void error_vset(manifest_error *err, unsigned line, unsigned column, const char *fmt,
+                       va_list ap)
 {
     err->line = line;
     err->column = column;
+    char raw[512];
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    strbuf sb = {0};
+    sb_append_escaped(&sb, raw);
+    const char *msg = sb.data ? sb.data : "out of memory";
+    size_t n = text_cut_utf8(msg, strlen(msg), sizeof err->message - 1);
+    memcpy(err->message, msg, n);
+    err->message[n] = '\0';
+    sb_free(&sb);
+}
+
+void manifest_error_set(manifest_error *err, unsigned line, unsigned column, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    error_vset(err, line, column, fmt, ap);
     va_end(ap);
 }
 
@@ -304,7 +326,7 @@ static size_t yoffset(yreader *r, size_t index)
 static int yfail_oom(yreader *r)
 {
     r->oom = true;
-    set_error(r->err, 0, 0, "out of memory");
+    manifest_error_set(r->err, 0, 0, "out of memory");
     return -1;
 }
 
@@ -313,11 +335,9 @@ static int yfail_at(yreader *r, const yaml_mark_t *mk, const char *fmt, ...)
 
 static int yfail_at(yreader *r, const yaml_mark_t *mk, const char *fmt, ...)
 {
-    r->err->line = (unsigned)mk->line + 1;
-    r->err->column = (unsigned)mk->column + 1;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(r->err->message, sizeof r->err->message, fmt, ap);
+    error_vset(r->err, (unsigned)mk->line + 1, (unsigned)mk->column + 1, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -331,16 +351,17 @@ static int yparse_error(yreader *r)
     if (p->error == YAML_READER_ERROR) {
         unsigned line, column;
         manifest_position(r->m, p->problem_offset, &line, &column);
-        set_error(r->err, line, column, "%s", problem);
+        manifest_error_set(r->err, line, column, "%s", problem);
         return -1;
     }
     if (p->context)
-        set_error(r->err, (unsigned)p->problem_mark.line + 1, (unsigned)p->problem_mark.column + 1,
-                  "%s (%s at line %u, column %u)", problem, p->context,
-                  (unsigned)p->context_mark.line + 1, (unsigned)p->context_mark.column + 1);
+        manifest_error_set(r->err, (unsigned)p->problem_mark.line + 1,
+                           (unsigned)p->problem_mark.column + 1, "%s (%s at line %u, column %u)",
+                           problem, p->context, (unsigned)p->context_mark.line + 1,
+                           (unsigned)p->context_mark.column + 1);
     else
-        set_error(r->err, (unsigned)p->problem_mark.line + 1, (unsigned)p->problem_mark.column + 1,
-                  "%s", problem);
+        manifest_error_set(r->err, (unsigned)p->problem_mark.line + 1,
+                           (unsigned)p->problem_mark.column + 1, "%s", problem);
     return -1;
 }
 
@@ -716,7 +737,7 @@ static int parse_yaml(manifest *m, manifest_error *err)
     /* Aliases may expand the document to at most this many nodes beyond its text. */
     r.budget = 1000000 + 4 * m->len;
     if (!yaml_parser_initialize(&r.parser)) {
-        set_error(err, 0, 0, "out of memory");
+        manifest_error_set(err, 0, 0, "out of memory");
         return -1;
     }
     yaml_parser_set_input_string(&r.parser, (const unsigned char *)m->text, m->len);
@@ -747,7 +768,7 @@ static int parse_yaml(manifest *m, manifest_error *err)
         yaml_event_delete(&ev);
         yanchors_clear(&r);
         if (push_doc(m, root, node, yindent_unit(&r)) < 0) {
-            set_error(err, 0, 0, "out of memory");
+            manifest_error_set(err, 0, 0, "out of memory");
             break;
         }
     }
@@ -897,12 +918,12 @@ int manifest_parse(const char *text, size_t len, manifest *out, manifest_error *
             if (!node || push_doc(out, root, node, 2) < 0) {
                 if (!node)
                     cJSON_Delete(root);
-                set_error(err, 0, 0, "out of memory");
+                manifest_error_set(err, 0, 0, "out of memory");
                 return -1;
             }
             return 0;
         }
-        set_error(err, je.line, je.column, "%s", je.message);
+        manifest_error_set(err, je.line, je.column, "%s", je.message);
         return -1;
     }
     out->format = MANIFEST_YAML;
@@ -947,13 +968,16 @@ char *manifest_read_file(const char *path, size_t max, size_t *len)
             buf = p;
             cap *= 2;
         }
+        errno = 0;
         size_t got = fread(buf + n, 1, cap - n - 1, f);
         n += got;
-        if (got == 0)
+        if (got == 0) {
+            saved = errno; /* EISDIR for a directory */
             break;
+        }
     }
     if (buf && ferror(f)) {
-        saved = EIO;
+        saved = saved ? saved : EIO;
         free(buf);
         buf = NULL;
     }

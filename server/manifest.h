@@ -76,6 +76,11 @@ typedef struct {
     char message[256];
 } manifest_error;
 
+/* manifest_error_set — fill `err`: the message formatted, control characters from user data
+ * escaped (SPEC §7.4), cut to fit on a UTF-8 boundary. */
+void manifest_error_set(manifest_error *err, unsigned line, unsigned column, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /*
  * manifest_parse — read `len` bytes of `text` into `out`, which the caller frees with
  * manifest_free() whatever this returns: JSON (one value, read strictly: json.h) when the

@@ -62,11 +62,14 @@ static int fail_at(planner *p, size_t offset, const char *fmt, ...)
 
 static int fail_at(planner *p, size_t offset, const char *fmt, ...)
 {
-    manifest_position(p->m, offset, &p->err->line, &p->err->column);
+    unsigned line, column;
+    manifest_position(p->m, offset, &line, &column);
+    char raw[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(p->err->message, sizeof p->err->message, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    manifest_error_set(p->err, line, column, "%s", raw);
     return -1;
 }
 
@@ -85,7 +88,7 @@ static void note_flow(planner *p, size_t offset, const char *what)
     unsigned line, column;
     manifest_position(p->m, offset, &line, &column);
     strbuf sb = {0};
-    sb_printf(&sb, "%u:%u: %s in a flow mapping, written in flow style", line, column, what);
+    sb_printf(&sb, "%u:%u: note: %s a flow mapping, kept in flow style", line, column, what);
     strlist_push_owned(p->notes, sb_take(&sb));
 }
 
@@ -144,6 +147,14 @@ static bool all_spaces(const manifest *m, size_t from, size_t to)
 {
     for (size_t i = from; i < to; i++)
         if (m->text[i] != ' ')
+            return false;
+    return true;
+}
+
+static bool all_blank(const manifest *m, size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i++)
+        if (m->text[i] != ' ' && m->text[i] != '\t')
             return false;
     return true;
 }
@@ -309,25 +320,33 @@ static void block_pair(strbuf *sb, const char *key, const cJSON *v, size_t inden
     sb_append(sb, nl);
 }
 
-/* A JSON value laid out one member per line, the closing brace at `indent`. */
-static void json_pretty(strbuf *sb, const cJSON *v, size_t indent, size_t unit, const char *nl)
+/* A JSON value laid out one member per line, the closing brace after `indent` (the text that
+ * starts the line of the opening one), members one `unit` deeper. */
+static void json_pretty(strbuf *sb, const cJSON *v, const char *indent, const char *unit,
+                        const char *nl)
 {
     if (!nonempty_object(v)) {
         flow(sb, v, true, true);
         return;
     }
+    strbuf inner = {0};
+    sb_append(&inner, indent);
+    sb_append(&inner, unit);
+    const char *in = inner.data ? inner.data : "";
     sb_append(sb, "{");
     for (const cJSON *c = v->child; c; c = c->next) {
         sb_append(sb, c == v->child ? "" : ",");
         sb_append(sb, nl);
-        pad(sb, indent + unit);
+        sb_append(sb, in);
         quoted(sb, c->string, true);
         sb_append(sb, ": ");
-        json_pretty(sb, c, indent + unit, unit, nl);
+        json_pretty(sb, c, in, unit, nl);
     }
     sb_append(sb, nl);
-    pad(sb, indent);
+    sb_append(sb, indent);
     sb_append(sb, "}");
+    sb->oom |= inner.oom;
+    sb_free(&inner);
 }
 
 /* `key: value` in flow style, for this manifest's format. */
@@ -529,7 +548,7 @@ static int edit_removals(planner *p, const pending_remove *r)
     for (size_t i = 0; i < map->count; i++)
         all &= r->removed[i];
     if (map->flow) {
-        note_flow(p, map->start, "members removed");
+        note_flow(p, map->start, "members removed from");
         if (all) {
             size_t open, close;
             if (flow_braces(p, map, &open, &close) < 0)
@@ -601,7 +620,7 @@ static int edit_flow_insert(planner *p, const pending_add *a)
     const manifest *m = p->m;
     const mnode *map = a->map;
     strbuf sb = {0};
-    note_flow(p, map->start, "a member added");
+    note_flow(p, map->start, "a member added to");
     if (map->count == 0) {
         size_t open, close;
         if (flow_braces(p, map, &open, &close) < 0)
@@ -613,20 +632,24 @@ static int edit_flow_insert(planner *p, const pending_add *a)
     size_t at = map->items[map->count - 1]->content_end;
     size_t ls = line_start(m, last_key->start);
     size_t open, close;
-    if (m->format == MANIFEST_JSON && all_spaces(m, ls, last_key->start) &&
+    if (m->format == MANIFEST_JSON && all_blank(m, ls, last_key->start) &&
         flow_braces(p, map, &open, &close) == 0) {
-        /* One member per line (kubectl's layout): the same, one step deeper inside. */
-        size_t col = last_key->start - ls;
+        /* One member per line (kubectl's layout): the same, with the indentation of the last
+         * member, and one step (what separates it from the brace's line) deeper inside. */
+        char *indent = strndup(m->text + ls, last_key->start - ls);
         size_t ols = line_start(m, open), oind = 0;
-        while (ols + oind < open && m->text[ols + oind] == ' ')
+        while (ols + oind < open && (m->text[ols + oind] == ' ' || m->text[ols + oind] == '\t'))
             oind++;
-        size_t unit = col > oind ? col - oind : 2;
+        bool nested = oind < last_key->start - ls && memcmp(m->text + ols, indent, oind) == 0;
+        const char *unit = nested ? indent + oind : "  ";
         sb_append(&sb, ",");
         sb_append(&sb, m->newline);
-        pad(&sb, col);
+        sb_append(&sb, indent ? indent : "");
         quoted(&sb, a->key, true);
         sb_append(&sb, ": ");
-        json_pretty(&sb, a->value, col, unit, m->newline);
+        json_pretty(&sb, a->value, indent ? indent : "", unit, m->newline);
+        sb.oom |= indent == NULL;
+        free(indent);
     } else {
         sb_append(&sb, m->format == MANIFEST_JSON && !m->json_spaced ? "," : ", ");
         flow_pair(&sb, m, a->key, a->value);
@@ -645,7 +668,7 @@ static int edit_replace(planner *p, const pending_add *a)
                        "cannot replace a block collection; edit this object by hand");
     strbuf sb = {0};
     if (a->map->flow) {
-        note_flow(p, val->start, "a value replaced");
+        note_flow(p, val->start, "a value replaced in");
         if (val->start == val->end && val->start > 0 && m->text[val->start - 1] == ':')
             sb_append(&sb, " ");
         flow(&sb, a->value, m->format == MANIFEST_JSON,

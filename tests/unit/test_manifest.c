@@ -513,8 +513,8 @@ static void flow_mapping_removals_take_one_comma(void **state)
                "[{'op': 'remove', 'path': '/m/b'}, {'op': 'remove', 'path': '/m/d'}]", &notes);
     assert_string_equal(out, "m: {a: 1, c: 3}\n");
     assert_int_equal(notes.count, 1);
-    assert_string_equal(notes.items[0], "1:4: members removed in a flow mapping, written in flow "
-                                        "style");
+    assert_string_equal(notes.items[0],
+                        "1:4: note: members removed from a flow mapping, kept in flow style");
     free(out);
     strlist_free(&notes);
     assert_edited("m: {a: 1, b: 2}\n",
@@ -568,6 +568,21 @@ static void json_laid_out_per_line_gets_lines_at_its_indentation(void **state)
                   "}\n");
 }
 
+static void tab_indented_json_gets_tabs(void **state)
+{
+    (void)state;
+    assert_edited("{\n\t\"spec\": {\n\t\t\"a\": 1\n\t}\n}\n",
+                  "[{'op': 'add', 'path': '/spec/securityContext',"
+                  "  'value': {'seccompProfile': {'type': 'RuntimeDefault'}}}]",
+                  "{\n\t\"spec\": {\n\t\t\"a\": 1,\n"
+                  "\t\t\"securityContext\": {\n"
+                  "\t\t\t\"seccompProfile\": {\n"
+                  "\t\t\t\t\"type\": \"RuntimeDefault\"\n"
+                  "\t\t\t}\n"
+                  "\t\t}\n"
+                  "\t}\n}\n");
+}
+
 static void compact_json_stays_compact(void **state)
 {
     (void)state;
@@ -593,6 +608,25 @@ static void an_edit_through_an_alias_is_refused_with_its_position(void **state)
     assert_non_null(strstr(e.message, "passes through an alias"));
     e = plan_fails("base: &b {x: 1}\nspec:\n  <<: *b\n", "[{'op': 'remove', 'path': '/spec/x'}]");
     assert_non_null(strstr(e.message, "not written out here"));
+}
+
+static void a_key_that_does_not_start_its_line_is_refused(void **state)
+{
+    (void)state;
+    manifest_error e =
+        plan_fails("items:\n- k: v\n  other: 1\n", "[{'op': 'remove', 'path': '/items/0/k'}]");
+    assert_int_equal(e.line, 2);
+    assert_int_equal(e.column, 3);
+    assert_non_null(strstr(e.message, "does not start its line"));
+}
+
+static void a_null_in_a_flow_mapping_is_replaced_in_flow_style(void **state)
+{
+    (void)state;
+    assert_edited("c: {name: a, securityContext: null}\n",
+                  "[{'op': 'add', 'path': '/c/securityContext',"
+                  "  'value': {'seccompProfile': {'type': 'RuntimeDefault'}}}]",
+                  "c: {name: a, securityContext: {seccompProfile: {type: RuntimeDefault}}}\n");
 }
 
 static void an_emptied_mapping_with_an_anchor_is_refused(void **state)
@@ -650,8 +684,11 @@ int main(void)
         cmocka_unit_test(flow_mapping_removals_take_one_comma),
         cmocka_unit_test(flow_mapping_gets_members_in_flow_style),
         cmocka_unit_test(json_laid_out_per_line_gets_lines_at_its_indentation),
+        cmocka_unit_test(tab_indented_json_gets_tabs),
         cmocka_unit_test(compact_json_stays_compact),
         cmocka_unit_test(an_edit_through_an_alias_is_refused_with_its_position),
+        cmocka_unit_test(a_key_that_does_not_start_its_line_is_refused),
+        cmocka_unit_test(a_null_in_a_flow_mapping_is_replaced_in_flow_style),
         cmocka_unit_test(an_emptied_mapping_with_an_anchor_is_refused),
         cmocka_unit_test(overlapping_edits_are_reported),
     };
