@@ -38,6 +38,8 @@ static const char migrate_usage[] =
     "  --config FILE    the policy file (default: the built-in policy)\n"
     "  --namespace NS   the namespace of objects that carry none (default: default)\n"
     "  --check          change nothing; print each object that would change, and why\n"
+    "                   (the edits are made and checked in memory: what -i would refuse,\n"
+    "                   --check refuses too)\n"
     "  -i               edit the files in place (a temporary file renamed over each)\n"
     "\n"
     "Without -i the result goes to standard output (several files: YAML ones separated by ---).\n"
@@ -209,16 +211,14 @@ static int migrate_one(migrate_run *run, migrate_file *f)
                         d.patch ? "" : "note: ", d.warnings[w]);
         }
         int rc = 0;
+        /* --check plans and verifies the edits too: it fails where migrate would. */
         if (d.patch) {
             changed++;
-            if (!run->check) {
-                rc = manifest_plan_patch(&m, &m.docs[o->doc], o->node, d.patch, &edits, &notes,
-                                         &err);
-                if (rc < 0)
-                    print_error(f->path, &err, lab);
-                expected[i] = d.patched;
-                d.patched = NULL;
-            }
+            rc = manifest_plan_patch(&m, &m.docs[o->doc], o->node, d.patch, &edits, &notes, &err);
+            if (rc < 0)
+                print_error(f->path, &err, lab);
+            expected[i] = d.patched;
+            d.patched = NULL;
         }
         sb_free(&label);
         engine_decision_free(&d);
@@ -228,7 +228,7 @@ static int migrate_one(migrate_run *run, migrate_file *f)
     for (size_t i = 0; i < notes.count; i++)
         fprintf(stderr, "%s:%s\n", f->path, notes.items[i]);
     run->would_change += changed;
-    if (!run->check && edits.count > 0) {
+    if (edits.count > 0) {
         f->out = manifest_apply_edits(&m, &edits, &f->out_len, &err);
         if (!f->out) {
             print_error(f->path, &err, NULL);

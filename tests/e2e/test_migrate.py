@@ -375,6 +375,9 @@ def test_migrate_in_place(binary, tmp, expected):
             read(shared) == text and os.stat(target).st_mtime_ns == mtime and
             sorted(os.listdir(d)) == ["link.yaml", "shared.yaml", "shop.yaml"])
 
+    rc, _, err = run(binary, "migrate", "--check", shared)
+    R.check("--check fails (exit 2) where -i would", rc == 2 and ":8:5: " in err, err)
+
     rc, _, err = run(binary, "migrate", "-i", "-")
     R.check("-i with standard input is a usage error", rc == 2, err)
     rc, _, err = run(binary, "migrate", "--check", "-i", target)
