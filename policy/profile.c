@@ -1677,8 +1677,29 @@ struct profile_cache {
     unsigned long parses;
 };
 
+void profile_warm_up(void)
+{
+    /* One rule per action (rule actions that libseccomp probes: LOG, KILL_PROCESS, NOTIFY),
+     * then an export: every probe libseccomp makes happens here, once per process. */
+    static const char *const NAMES[] = {"read", "write", "close", "lseek", "mmap", "munmap"};
+    static const uint32_t ACTS[] = {SCMP_ACT_LOG,  SCMP_ACT_KILL_PROCESS, SCMP_ACT_KILL_THREAD,
+                                    SCMP_ACT_TRAP, SCMP_ACT_TRACE(1),     SCMP_ACT_NOTIFY};
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(1));
+    if (!ctx)
+        return;
+    for (size_t i = 0; i < sizeof ACTS / sizeof *ACTS; i++)
+        seccomp_rule_add_array(ctx, ACTS[i], seccomp_syscall_resolve_name(NAMES[i]), 0, NULL);
+    int fd = memfd_create("seccomp-webhook-warm-up", MFD_CLOEXEC);
+    if (fd >= 0) {
+        seccomp_export_bpf(ctx, fd);
+        close(fd);
+    }
+    seccomp_release(ctx);
+}
+
 profile_cache *profile_cache_new(void)
 {
+    profile_warm_up();
     profile_cache *c = calloc(1, sizeof *c);
     if (c && pthread_mutex_init(&c->lock, NULL) != 0) {
         free(c);

@@ -129,8 +129,19 @@ typedef struct profile_cache profile_cache;
 
 #define PROFILE_CACHE_MAX 512
 
-/* profile_cache_new — an empty cache, or NULL when out of memory. Free with
- * profile_cache_free(). */
+/*
+ * profile_warm_up — have libseccomp ask the kernel, now, which filter flags and actions it
+ * supports. libseccomp asks with seccomp(2) the first time a filter uses an action such as
+ * SCMP_ACT_LOG, SCMP_ACT_KILL_PROCESS or SCMP_ACT_NOTIFY, and remembers the answer for the
+ * rest of the process; a server that later confines itself with a filter forbidding seccomp(2)
+ * would otherwise get "not supported" for the first profile that uses one of them, and refuse
+ * it. profile_cache_new() calls it, so the policy loaded at start-up, before the server's own
+ * filter is installed, has done it; later calls make no system call but memfd_create.
+ */
+void profile_warm_up(void);
+
+/* profile_cache_new — an empty cache, or NULL when out of memory (after profile_warm_up()).
+ * Free with profile_cache_free(). */
 profile_cache *profile_cache_new(void);
 
 /* profile_cache_free — free the cache and everything in it (NULL is fine). No other thread

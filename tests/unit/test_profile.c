@@ -13,8 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1080,6 +1086,64 @@ static void test_directory_and_missing_file_are_refused(void **state)
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* Under the server's own seccomp filter                                                     */
+
+/* The child's part, in a fresh process where libseccomp has asked the kernel nothing yet:
+ * optionally warm up, then forbid seccomp(2) as the server's self-sandbox does — with a raw BPF
+ * program through prctl(2), so that libseccomp is not used (and primed) by the test itself —,
+ * then check a profile using the actions libseccomp asks the kernel about. Exit 0 when the
+ * profile is found valid. */
+static int sandboxed_child(bool warm)
+{
+    if (warm)
+        profile_warm_up();
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_seccomp, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {sizeof code / sizeof *code, code};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+        return 3;
+    static const char text[] =
+        "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"listenerPath\":\"/run/agent.sock\","
+        "\"syscalls\":[{\"names\":[\"execve\"],\"action\":\"SCMP_ACT_LOG\"},"
+        "{\"names\":[\"ptrace\"],\"action\":\"SCMP_ACT_KILL_PROCESS\"},"
+        "{\"names\":[\"mount\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}";
+    profile_report r = {0};
+    profile_check_text(text, sizeof text - 1, NULL, &r);
+    int status = r.worst <= PROFILE_WARNING ? 0 : 1;
+    profile_report_free(&r);
+    return status;
+}
+
+static int run_child(const char *mode)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        setenv("SW_PROFILE_CHILD", mode, 1);
+        execl("/proc/self/exe", "test_profile", (char *)NULL);
+        _exit(4);
+    }
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    return WEXITSTATUS(st);
+}
+
+static void test_profiles_are_checked_under_a_filter_forbidding_seccomp_after_warm_up(void **state)
+{
+    (void)state;
+    /* Without the warm-up, libseccomp's first question to the kernel is refused and the
+     * profile is found invalid: the failure the warm-up in profile_cache_new() prevents. */
+    assert_int_equal(run_child("cold"), 1);
+    assert_int_equal(run_child("warm"), 0);
+}
+
+/* ---------------------------------------------------------------------------------------- */
 /* The cache                                                                                 */
 
 static policy *policy_in(const char *dir)
@@ -1375,6 +1439,9 @@ static void test_admission_warnings_of_a_profile_are_not_violations(void **state
 
 int main(void)
 {
+    const char *child = getenv("SW_PROFILE_CHILD");
+    if (child)
+        return sandboxed_child(strcmp(child, "warm") == 0);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_strict_profile_is_valid_without_any_problem),
         cmocka_unit_test(
@@ -1435,6 +1502,7 @@ int main(void)
         cmocka_unit_test(test_config_problems_are_reported),
         cmocka_unit_test(test_fifo_is_refused_without_blocking),
         cmocka_unit_test(test_directory_and_missing_file_are_refused),
+        cmocka_unit_test(test_profiles_are_checked_under_a_filter_forbidding_seccomp_after_warm_up),
         cmocka_unit_test(test_cache_answers_a_repeated_review_without_parsing),
         cmocka_unit_test(test_cache_reads_again_a_file_that_changed),
         cmocka_unit_test(test_cache_sees_a_same_size_edit_within_one_timestamp_tick),
