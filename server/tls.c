@@ -27,6 +27,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <arpa/inet.h>
+
 #define TLS_MAX_FILE_BYTES (1024 * 1024)
 #define TLS_DEV_DAYS       365
 
@@ -87,6 +89,8 @@ void tls_pair_free(tls_pair *p)
         free(p->key_pem);
     }
     free(p->cert_pem);
+    free(p->subject);
+    free(p->sans);
     memset(p, 0, sizeof *p);
 }
 
@@ -156,6 +160,156 @@ fail:
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* What the logs say about a pair                                                             */
+/* ------------------------------------------------------------------------------------------ */
+
+/* A name as RFC 2253 text ("CN=localhost,O=example"), or NULL when out of memory. */
+static char *name_to_string(const X509_NAME *name)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    if (b == NULL)
+        return NULL;
+    char *s = NULL;
+    if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253) >= 0)
+        s = bio_to_string(b);
+    BIO_free(b);
+    return s;
+}
+
+/* The subjectAltNames as "DNS:a,IP:127.0.0.1,URI:...,email:..." ("" when there are none), or
+ * NULL when out of memory. Other name types are shown as "other". */
+static char *sans_to_string(X509 *x)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    if (b == NULL)
+        return NULL;
+    GENERAL_NAMES *names = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    int n = names != NULL ? sk_GENERAL_NAME_num(names) : 0;
+    for (int i = 0; i < n; i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
+        if (i > 0)
+            BIO_puts(b, ",");
+        const ASN1_STRING *str = NULL;
+        const char *prefix = "other";
+        switch (g->type) {
+        case GEN_DNS:
+            prefix = "DNS:";
+            str = g->d.dNSName;
+            break;
+        case GEN_URI:
+            prefix = "URI:";
+            str = g->d.uniformResourceIdentifier;
+            break;
+        case GEN_EMAIL:
+            prefix = "email:";
+            str = g->d.rfc822Name;
+            break;
+        case GEN_IPADD: {
+            char ip[INET6_ADDRSTRLEN] = "?";
+            const ASN1_OCTET_STRING *a = g->d.iPAddress;
+            if (a->length == 4)
+                inet_ntop(AF_INET, a->data, ip, sizeof ip);
+            else if (a->length == 16)
+                inet_ntop(AF_INET6, a->data, ip, sizeof ip);
+            BIO_printf(b, "IP:%s", ip);
+            continue;
+        }
+        default:
+            break;
+        }
+        BIO_puts(b, prefix);
+        if (str != NULL) {
+            /* Printable ASCII only: a SAN is IA5String; anything else is shown as '?'. */
+            for (int k = 0; k < ASN1_STRING_length(str); k++) {
+                unsigned char c = ASN1_STRING_get0_data(str)[k];
+                char ch = c >= 0x20 && c < 0x7f ? (char)c : '?';
+                BIO_write(b, &ch, 1);
+            }
+        }
+    }
+    GENERAL_NAMES_free(names);
+    char *s = bio_to_string(b);
+    BIO_free(b);
+    return s;
+}
+
+/* Hash `len` bytes of DER into the running identity. */
+static int identity_add(EVP_MD_CTX *md, const unsigned char *der, int len)
+{
+    return len > 0 && EVP_DigestUpdate(md, der, (size_t)len) == 1 ? 0 : -1;
+}
+
+/* Fill the descriptive fields of `out` from the chain (leaf first) and the key. Returns 0, or
+ * -1 with the step that failed in *why. */
+static int describe_pair(tls_pair *out, X509 *const *chain, unsigned n, EVP_PKEY *pkey,
+                         const char **why)
+{
+    X509 *leaf = chain[0];
+    *why = "reading the certificate's dates";
+    if (asn1_time_to_unix(X509_get0_notBefore(leaf), &out->not_before) != 0 ||
+        asn1_time_to_unix(X509_get0_notAfter(leaf), &out->not_after) != 0)
+        return -1;
+    *why = "out of memory";
+    out->subject = name_to_string(X509_get_subject_name(leaf));
+    out->sans = sans_to_string(leaf);
+    if (out->subject == NULL || out->sans == NULL)
+        return -1;
+    out->chain_len = n;
+
+    *why = "computing the fingerprint";
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (X509_digest(leaf, EVP_sha256(), md, &mdlen) != 1 || mdlen != 32)
+        return -1;
+    static const char hex[] = "0123456789ABCDEF";
+    for (unsigned i = 0; i < mdlen; i++) {
+        out->fingerprint[3 * i] = hex[md[i] >> 4];
+        out->fingerprint[3 * i + 1] = hex[md[i] & 15];
+        out->fingerprint[3 * i + 2] = i + 1 < mdlen ? ':' : '\0';
+    }
+
+    /* The identity: every certificate's DER, then the key's (PKCS#8 DER, wiped after). */
+    *why = "computing the pair's identity";
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int rc = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 ? 0 : -1;
+    for (unsigned i = 0; rc == 0 && i < n; i++) {
+        unsigned char *der = NULL;
+        int len = i2d_X509(chain[i], &der);
+        rc = identity_add(ctx, der, len);
+        OPENSSL_free(der);
+    }
+    if (rc == 0) {
+        unsigned char *der = NULL;
+        int len = i2d_PrivateKey(pkey, &der);
+        rc = identity_add(ctx, der, len);
+        if (der != NULL)
+            OPENSSL_clear_free(der, (size_t)(len > 0 ? len : 0));
+    }
+    unsigned int idlen = 0;
+    if (rc == 0 && (EVP_DigestFinal_ex(ctx, out->identity, &idlen) != 1 || idlen != 32))
+        rc = -1;
+    EVP_MD_CTX_free(ctx);
+    return rc;
+}
+
+/* Whether what follows the last "-----END ...-----" line of `text` is free of PEM-looking
+ * lines: a file cut inside the BEGIN line of a next block ("-----BEGIN CERT") reads as if it
+ * ended before that block, so it is refused here instead. */
+static bool clean_tail(const char *text, size_t len)
+{
+    const char *last_end = NULL;
+    for (const char *p = text; (p = memmem(p, len - (size_t)(p - text), "-----END ", 9)) != NULL;
+         p += 9)
+        last_end = p;
+    if (last_end == NULL)
+        return true; /* nothing parsed from it anyway */
+    const char *eol = memchr(last_end, '\n', len - (size_t)(last_end - text));
+    if (eol == NULL)
+        return true; /* the END line is the last line */
+    return memmem(eol, len - (size_t)(eol - text), "-----", 5) == NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* Loading                                                                                    */
 /* ------------------------------------------------------------------------------------------ */
 
@@ -170,31 +324,21 @@ static int no_password_cb(char *buf, int size, int rwflag, void *u)
     return -1;
 }
 
-int tls_load_files(const char *cert_path, const char *key_path, tls_pair *out, char *err,
-                   size_t errlen)
+/* The most certificates a chain may hold (the leaf included); real chains have two or three. */
+#define TLS_MAX_CHAIN 16
+/* The most certificates a --client-ca bundle may hold (during a CA rotation: old and new). */
+#define TLS_MAX_CA 64
+
+/* Read every certificate of a PEM text into `chain` (at most `max`; caller frees each)
+ * and, when `pem_out` is given, write them re-encoded to it. `what` and `path` name the file in
+ * messages. Returns the count (>= 1), or -1 with a reason in `err`. */
+static int read_cert_chain(const char *text, size_t len, const char *what, const char *path,
+                           X509 **chain, int max, BIO *pem_out, char *err, size_t errlen)
 {
-    memset(out, 0, sizeof *out);
-    int rc = -1;
-    size_t cert_len = 0, key_len = 0;
-    char *cert_text = NULL, *key_text = NULL;
-    BIO *in = NULL, *cert_out = NULL, *key_out = NULL;
-    X509 *leaf = NULL;
-    EVP_PKEY *pkey = NULL;
-
-    ERR_clear_error();
-    cert_text = read_small_file(cert_path, "certificate file", &cert_len, err, errlen);
-    if (cert_text == NULL)
-        goto done;
-    key_text = read_small_file(key_path, "key file", &key_len, err, errlen);
-    if (key_text == NULL)
-        goto done;
-
-    /* The certificate chain: the leaf, then intermediates. */
-    in = BIO_new_mem_buf(cert_text, (int)cert_len);
-    cert_out = BIO_new(BIO_s_mem());
-    if (in == NULL || cert_out == NULL) {
+    BIO *in = BIO_new_mem_buf(text, (int)len);
+    if (in == NULL) {
         snprintf(err, errlen, "out of memory");
-        goto done;
+        return -1;
     }
     int count = 0;
     for (;;) {
@@ -207,24 +351,73 @@ int tls_load_files(const char *cert_path, const char *key_path, tls_pair *out, c
                 break;
             }
             if (count == 0)
-                snprintf(err, errlen, "certificate file %s: no PEM certificate (%s)", cert_path,
-                         ossl_reason());
+                snprintf(err, errlen, "%s %s: no PEM certificate (%s)", what, path, ossl_reason());
             else
-                snprintf(err, errlen, "certificate file %s: certificate %d: %s", cert_path,
+                snprintf(err, errlen, "%s %s: certificate %d: %s (incomplete file?)", what, path,
                          count + 1, ossl_reason());
-            goto done;
+            goto fail;
         }
-        if (PEM_write_bio_X509(cert_out, x) != 1) {
+        if (count == max) {
             X509_free(x);
-            snprintf(err, errlen, "certificate file %s: %s", cert_path, ossl_reason());
-            goto done;
+            snprintf(err, errlen, "%s %s: more than %d certificates", what, path, max);
+            goto fail;
         }
-        if (count++ == 0)
-            leaf = x;
-        else
-            X509_free(x);
+        chain[count++] = x;
+        if (pem_out != NULL && PEM_write_bio_X509(pem_out, x) != 1) {
+            snprintf(err, errlen, "%s %s: %s", what, path, ossl_reason());
+            goto fail;
+        }
     }
     BIO_free(in);
+    if (!clean_tail(text, len)) {
+        snprintf(err, errlen,
+                 "%s %s: an incomplete PEM block follows certificate %d (a file still being "
+                 "written?)",
+                 what, path, count);
+        for (int i = 0; i < count; i++)
+            X509_free(chain[i]);
+        return -1;
+    }
+    return count;
+fail:
+    BIO_free(in);
+    for (int i = 0; i < count; i++)
+        X509_free(chain[i]);
+    return -1;
+}
+
+int tls_load_files(const char *cert_path, const char *key_path, tls_pair *out, char *err,
+                   size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    int rc = -1;
+    size_t cert_len = 0, key_len = 0;
+    char *cert_text = NULL, *key_text = NULL;
+    BIO *in = NULL, *cert_out = NULL, *key_out = NULL;
+    X509 *chain[TLS_MAX_CHAIN];
+    int count = 0;
+    EVP_PKEY *pkey = NULL;
+
+    ERR_clear_error();
+    cert_text = read_small_file(cert_path, "certificate file", &cert_len, err, errlen);
+    if (cert_text == NULL)
+        goto done;
+    key_text = read_small_file(key_path, "key file", &key_len, err, errlen);
+    if (key_text == NULL)
+        goto done;
+
+    /* The certificate chain: the leaf, then intermediates. */
+    cert_out = BIO_new(BIO_s_mem());
+    if (cert_out == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    count = read_cert_chain(cert_text, cert_len, "certificate file", cert_path, chain,
+                            TLS_MAX_CHAIN, cert_out, err, errlen);
+    if (count < 0) {
+        count = 0;
+        goto done;
+    }
 
     /* The key. */
     in = BIO_new_mem_buf(key_text, (int)key_len);
@@ -246,41 +439,52 @@ int tls_load_files(const char *cert_path, const char *key_path, tls_pair *out, c
                      "KEY-----\" block)",
                      key_path);
         } else {
-            snprintf(err, errlen, "key file %s: unreadable private key (%s)", key_path,
-                     ossl_reason());
+            snprintf(err, errlen, "key file %s: unreadable private key (%s; incomplete file?)",
+                     key_path, ossl_reason());
         }
         goto done;
     }
-    if (X509_check_private_key(leaf, pkey) != 1) {
+    if (!clean_tail(key_text, key_len)) {
+        snprintf(err, errlen,
+                 "key file %s: an incomplete PEM block follows the key (a file still being "
+                 "written?)",
+                 key_path);
+        goto done;
+    }
+    if (X509_check_private_key(chain[0], pkey) != 1) {
         ERR_clear_error();
         snprintf(err, errlen, "key file %s does not match the certificate in %s", key_path,
                  cert_path);
         goto done;
     }
-    if (asn1_time_to_unix(X509_get0_notAfter(leaf), &out->not_after) != 0) {
-        snprintf(err, errlen, "certificate file %s: unreadable notAfter date", cert_path);
-        goto done;
+    const char *why = NULL;
+    if (describe_pair(out, chain, (unsigned)count, pkey, &why) != 0) {
+        snprintf(err, errlen, "certificate file %s: %s failed (%s)", cert_path, why, ossl_reason());
+        goto fail_out;
     }
     key_out = BIO_new(BIO_s_secmem()); /* wiped when freed */
     if (key_out == NULL ||
         PEM_write_bio_PrivateKey(key_out, pkey, NULL, NULL, 0, NULL, NULL) != 1) {
         snprintf(err, errlen, "key file %s: cannot re-encode the key (%s)", key_path,
                  ossl_reason());
-        goto done;
+        goto fail_out;
     }
     out->cert_pem = bio_to_string(cert_out);
     out->key_pem = bio_to_string(key_out);
     if (out->cert_pem == NULL || out->key_pem == NULL) {
         snprintf(err, errlen, "out of memory");
-        tls_pair_free(out);
-        goto done;
+        goto fail_out;
     }
     rc = 0;
+    goto done;
+fail_out:
+    tls_pair_free(out);
 done:
     BIO_free(in);
     BIO_free(cert_out);
     BIO_free(key_out);
-    X509_free(leaf);
+    for (int i = 0; i < count; i++)
+        X509_free(chain[i]);
     EVP_PKEY_free(pkey);
     if (key_text != NULL) {
         OPENSSL_cleanse(key_text, key_len);
@@ -289,6 +493,53 @@ done:
     free(cert_text);
     ERR_clear_error();
     return rc;
+}
+
+char *tls_load_ca_file(const char *path, unsigned *count, char **subjects, char *err, size_t errlen)
+{
+    *count = 0;
+    *subjects = NULL;
+    size_t len = 0;
+    char *result = NULL;
+    ERR_clear_error();
+    char *text = read_small_file(path, "client CA file", &len, err, errlen);
+    if (text == NULL)
+        return NULL;
+    X509 *certs[TLS_MAX_CA];
+    BIO *pem = BIO_new(BIO_s_mem());
+    BIO *names = BIO_new(BIO_s_mem());
+    int n = -1;
+    if (pem == NULL || names == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    n = read_cert_chain(text, len, "client CA file", path, certs, TLS_MAX_CA, pem, err, errlen);
+    if (n < 0)
+        goto done;
+    for (int i = 0; i < n; i++) {
+        if (i > 0)
+            BIO_puts(names, "; ");
+        X509_NAME_print_ex(names, X509_get_subject_name(certs[i]), 0, XN_FLAG_RFC2253);
+    }
+    result = bio_to_string(pem);
+    *subjects = bio_to_string(names);
+    if (result == NULL || *subjects == NULL) {
+        free(result);
+        free(*subjects);
+        result = NULL;
+        *subjects = NULL;
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    *count = (unsigned)n;
+done:
+    for (int i = 0; i < n; i++)
+        X509_free(certs[i]);
+    BIO_free(pem);
+    BIO_free(names);
+    free(text);
+    ERR_clear_error();
+    return result;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -373,8 +624,12 @@ int tls_generate_dev(tls_pair *out, char *err, size_t errlen)
     if (cert_out == NULL || key_out == NULL || PEM_write_bio_X509(cert_out, x) != 1 ||
         PEM_write_bio_PrivateKey(key_out, pkey, NULL, NULL, 0, NULL, NULL) != 1)
         goto fail;
-    if (asn1_time_to_unix(X509_get0_notAfter(x), &out->not_after) != 0)
+    step = "describing the certificate";
+    const char *why = NULL;
+    if (describe_pair(out, &x, 1, pkey, &why) != 0) {
+        tls_pair_free(out);
         goto fail;
+    }
     out->cert_pem = bio_to_string(cert_out);
     out->key_pem = bio_to_string(key_out);
     if (out->cert_pem == NULL || out->key_pem == NULL) {
