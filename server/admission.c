@@ -231,8 +231,15 @@ static int answer(const policy *p, engine_endpoint ep, const decoded *d, const c
         free(line);
     }
     out->violations = sb_take(&sb);
+    bool rules_ok = true;
+    if (dec->violation_count) {
+        out->rules = calloc(dec->violation_count, sizeof *out->rules);
+        rules_ok = out->rules != NULL;
+        for (size_t i = 0; rules_ok && i < dec->violation_count; i++)
+            rules_ok = (out->rules[i] = strdup(dec->violations[i].rule)) != NULL;
+    }
     if (!out->body || !out->uid || !out->kind || !out->namespace_ || !out->name ||
-        !out->operation || !out->violations) {
+        !out->operation || !out->violations || !rules_ok) {
         admission_reply_free(out);
         return -1;
     }
@@ -289,5 +296,8 @@ void admission_reply_free(admission_reply *r)
     free(r->name);
     free(r->operation);
     free(r->violations);
+    for (size_t i = 0; r->rules && i < r->violation_count; i++)
+        free(r->rules[i]);
+    free(r->rules);
     memset(r, 0, sizeof *r);
 }

@@ -25,6 +25,7 @@ typedef struct {
     bool dry_run;
     const char *decision; /* static: "allowed", "denied", "patched", "error" */
     size_t violation_count;
+    char **rules; /* the rule id of each violation (violation_count of them), for metrics */
     size_t patch_ops;
     char *violations; /* the violations joined by "; " for the log, or "" */
 } admission_reply;
