@@ -2,10 +2,19 @@
  * cmd_serve.c — the `serve` command (SPEC §3, §4): flags, start-up, signals, graceful stop.
  *
  * Start-up order: flags → the policy file's watcher is created (it records the file's identity,
- * so a change made from here on is seen) → policy (refuse to start on a bad file) → certificate
- * (files, or a development certificate generated in memory whose PEM is written to a file named
- * in the first log line) → block SIGTERM/SIGINT in every thread → start the daemon → start the
- * watcher's thread → wait for a signal.
+ * so a change made from here on is seen) → policy (refuse to start on a bad file) → the
+ * certificate files' watcher, likewise → certificate (files, or a development certificate
+ * generated in memory whose PEM is written to a file named in the first log line) into the
+ * certificate holder (cert_holder.h) → --client-ca → block SIGTERM/SIGINT in every thread →
+ * start the daemon → start the watchers' threads → install the self-sandbox (sandbox.h; every
+ * thread exists by then) → wait for a signal.
+ *
+ * Certificate reload (SPEC §3): when the certificate watcher sees --tls-cert or --tls-key change
+ * (the kubelet's `..data` swap of a mounted Secret included), on_cert_change() loads both again
+ * as one pair on the watcher's thread. A pair that does not load — unreadable, half-written,
+ * mismatched — is logged ("certificate_rejected", with the reason) and the pair being served
+ * stays; a good one whose content differs is swapped into the holder, which new handshakes read
+ * (connections already open keep their pair), and logged ("certificate_loaded", as at start).
  *
  * Policy reload (SPEC §5): when the watcher sees the --config file change (watch.h: inotify on
  * its directory, so the kubelet's `..data` symlink swap is seen, plus a check every
@@ -40,12 +49,14 @@
 
 #include <pthread.h>
 
+#include "cert_holder.h"
 #include "commands.h"
 #include "cpus.h"
 #include "http.h"
 #include "log.h"
 #include "policy.h"
 #include "policy_holder.h"
+#include "sandbox.h"
 #include "tls.h"
 #include "watch.h"
 
@@ -70,8 +81,10 @@ typedef struct {
     unsigned long max_connections_per_ip;
     unsigned long request_timeout;
     unsigned long config_check_interval;
+    unsigned long cert_check_interval;
     log_level level;
     bool no_self_sandbox;
+    bool sandbox_selftest;
     bool help;
 } serve_opts;
 
@@ -88,8 +101,19 @@ static const char usage[] =
     "  --tls-key FILE              PEM private key (unencrypted); both or neither. Without\n"
     "                              them a self-signed development certificate for localhost\n"
     "                              and 127.0.0.1 is made and its PEM written to a file named\n"
-    "                              in the first log line (\"dev_ca_file\"), for curl --cacert\n"
-    "  --client-ca FILE            verify client certificates (not supported yet)\n"
+    "                              in the first log line (\"dev_ca_file\"), for curl --cacert.\n"
+    "                              Both are reloaded when they change (including a mounted\n"
+    "                              Secret's ..data symlink swap): new connections get the new\n"
+    "                              pair, open ones keep theirs; a pair that does not load\n"
+    "                              (mismatched, half-written) is logged (certificate_rejected)\n"
+    "                              and the pair being served is kept\n"
+    "  --cert-check-interval SECONDS\n"
+    "                              also compare the certificate and key files' identity this\n"
+    "                              often (default 10)\n"
+    "  --client-ca FILE            PEM CA certificate(s): POST /mutate and /validate must\n"
+    "                              present a client certificate issued by one of them, valid\n"
+    "                              now and for clientAuth, else 403 (/healthz and /readyz need\n"
+    "                              none). Read once at start: a new CA needs a restart\n"
     "  --config FILE               policy file (default: the built-in policy); reloaded when\n"
     "                              it changes, including a ConfigMap's ..data symlink swap;\n"
     "                              a bad new file is logged (policy_rejected) and the last\n"
@@ -107,7 +131,14 @@ static const char usage[] =
     "  --max-connections-per-ip N  concurrent connections per client address, 0 = no limit\n"
     "                              (default 64)\n"
     "  --log-level LEVEL           debug, info, warn or error (default info)\n"
-    "  --no-self-sandbox           do not install the server's own seccomp filter\n"
+    "  --no-self-sandbox           do not install the server's own seccomp filter (for\n"
+    "                              sanitizer and valgrind runs). By default, once serving, the\n"
+    "                              server allows itself only the system calls that serving,\n"
+    "                              logging and reloading need; any other is refused with EPERM\n"
+    "                              and logged (sandbox_violation, with the call's name)\n"
+    "  --sandbox-selftest          after installing the filter, make one forbidden call\n"
+    "                              (personality) so that its sandbox_violation line shows the\n"
+    "                              filter at work; serving is not affected\n"
     "  --help                      show this help\n"
     "\n"
     "Example:\n"
@@ -135,6 +166,7 @@ static const opt_def opt_defs[] = {
     {"client-ca", OPT_STRING, OFF(client_ca), 0, 0},
     {"config", OPT_STRING, OFF(config), 0, 0},
     {"config-check-interval", OPT_NUMBER, OFF(config_check_interval), 1, 86400},
+    {"cert-check-interval", OPT_NUMBER, OFF(cert_check_interval), 1, 86400},
     {"shutdown-delay", OPT_NUMBER, OFF(shutdown_delay), 0, 3600},
     {"max-body-bytes", OPT_NUMBER, OFF(max_body_bytes), 1, 1UL << 30},
     {"threads", OPT_NUMBER, OFF(threads), 1, 1024},
@@ -144,6 +176,7 @@ static const opt_def opt_defs[] = {
     {"max-connections-per-ip", OPT_NUMBER, OFF(max_connections_per_ip), 0, 1000000},
     {"log-level", OPT_LEVEL, OFF(level), 0, 0},
     {"no-self-sandbox", OPT_FLAG, OFF(no_self_sandbox), 0, 0},
+    {"sandbox-selftest", OPT_FLAG, OFF(sandbox_selftest), 0, 0},
     {"help", OPT_FLAG, OFF(help), 0, 0},
 };
 
@@ -345,7 +378,8 @@ static int wait_signal(const sigset_t *set, uint64_t ms)
 }
 
 static void log_start(const serve_opts *o, const tls_pair *pair, const char *dev_file,
-                      const char *dev_err, const policy *p, unsigned threads)
+                      const char *dev_err, const policy *p, unsigned threads,
+                      unsigned client_ca_count, const char *client_ca_subjects)
 {
     cJSON *f = cJSON_CreateObject();
     if (f != NULL) {
@@ -367,6 +401,15 @@ static void log_start(const serve_opts *o, const tls_pair *pair, const char *dev
             cJSON_AddStringToObject(f, "tls_key", o->tls_key);
         }
         cJSON_AddStringToObject(f, "cert_not_after", when);
+        if (o->tls_cert != NULL)
+            cJSON_AddNumberToObject(f, "cert_check_interval", (double)o->cert_check_interval);
+        if (o->client_ca != NULL) {
+            cJSON_AddStringToObject(f, "client_ca", o->client_ca);
+            cJSON_AddNumberToObject(f, "client_ca_certs", client_ca_count);
+            cJSON_AddStringToObject(f, "client_ca_subjects", client_ca_subjects);
+        } else {
+            cJSON_AddNullToObject(f, "client_ca");
+        }
         cJSON_AddStringToObject(f, "config", o->config != NULL ? o->config : "builtin");
         if (o->config != NULL)
             cJSON_AddNumberToObject(f, "config_check_interval", (double)o->config_check_interval);
@@ -379,8 +422,7 @@ static void log_start(const serve_opts *o, const tls_pair *pair, const char *dev
         cJSON_AddNumberToObject(f, "max_connections", (double)o->max_connections);
         cJSON_AddNumberToObject(f, "max_connections_per_ip", (double)o->max_connections_per_ip);
         cJSON_AddNumberToObject(f, "shutdown_delay", (double)o->shutdown_delay);
-        /* Self-sandboxing is not implemented yet: --no-self-sandbox changes nothing. */
-        cJSON_AddBoolToObject(f, "self_sandbox", false);
+        cJSON_AddBoolToObject(f, "self_sandbox", !o->no_self_sandbox);
     }
     log_json(LOG_INFO, "start", f);
 }
@@ -491,6 +533,138 @@ static void on_config_change(void *arg)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Certificate reload                                                                         */
+/* ------------------------------------------------------------------------------------------ */
+
+/* What the certificate watcher's callback needs. */
+typedef struct {
+    const char *cert_path; /* --tls-cert */
+    const char *key_path;  /* --tls-key */
+    cert_holder *holder;
+} cert_reload_ctx;
+
+/* The fields that describe a pair in the certificate_* lines. */
+static void add_pair_fields(cJSON *f, const tls_pair *p)
+{
+    char when[40];
+    cJSON_AddStringToObject(f, "subject", p->subject != NULL ? p->subject : "");
+    cJSON *sans = cJSON_AddArrayToObject(f, "sans");
+    if (sans != NULL && p->sans != NULL && p->sans[0] != '\0') {
+        const char *start = p->sans;
+        for (;;) {
+            const char *comma = strchr(start, ',');
+            size_t len = comma != NULL ? (size_t)(comma - start) : strlen(start);
+            char *one = strndup(start, len);
+            if (one != NULL)
+                cJSON_AddItemToArray(sans, cJSON_CreateString(one));
+            free(one);
+            if (comma == NULL)
+                break;
+            start = comma + 1;
+        }
+    }
+    tls_format_time(p->not_before, when, sizeof when);
+    cJSON_AddStringToObject(f, "not_before", when);
+    tls_format_time(p->not_after, when, sizeof when);
+    cJSON_AddStringToObject(f, "not_after", when);
+    cJSON_AddNumberToObject(f, "not_after_unix", (double)p->not_after);
+    cJSON_AddStringToObject(f, "fingerprint_sha256", p->fingerprint);
+    cJSON_AddNumberToObject(f, "chain_length", p->chain_len);
+}
+
+/* "certificate_loaded": at start (source "start") and after each swap (source "reload"); and a
+ * warning when the certificate is expired or not yet valid, which clients will refuse. */
+static void log_certificate_loaded(const char *source, const char *cert, const char *key,
+                                   const tls_pair *p, const char *previous_fingerprint)
+{
+    cJSON *f = cJSON_CreateObject();
+    if (f != NULL) {
+        cJSON_AddStringToObject(f, "source", source);
+        cJSON_AddStringToObject(f, "cert", cert != NULL ? cert : "(development)");
+        if (key != NULL)
+            cJSON_AddStringToObject(f, "key", key);
+        add_pair_fields(f, p);
+        if (previous_fingerprint != NULL)
+            cJSON_AddStringToObject(f, "previous_fingerprint_sha256", previous_fingerprint);
+    }
+    log_json(LOG_INFO, "certificate_loaded", f);
+    int64_t now = (int64_t)time(NULL);
+    if (now > p->not_after || now < p->not_before) {
+        f = cJSON_CreateObject();
+        if (f != NULL) {
+            cJSON_AddStringToObject(f, "cert", cert != NULL ? cert : "(development)");
+            add_pair_fields(f, p);
+            cJSON_AddStringToObject(f, "msg",
+                                    now > p->not_after
+                                        ? "the certificate has expired; clients will refuse it"
+                                        : "the certificate is not valid yet; clients will refuse "
+                                          "it");
+        }
+        log_json(LOG_WARN, "certificate_not_valid_now", f);
+    }
+}
+
+/* "certificate_rejected": why the new files were refused, and the pair kept. */
+static void log_certificate_rejected(const cert_reload_ctx *ctx, const char *reason,
+                                     const tls_pair *kept)
+{
+    cJSON *f = cJSON_CreateObject();
+    if (f != NULL) {
+        cJSON_AddStringToObject(f, "cert", ctx->cert_path);
+        cJSON_AddStringToObject(f, "key", ctx->key_path);
+        cJSON_AddStringToObject(f, "reason", reason);
+        cJSON_AddStringToObject(f, "kept_fingerprint_sha256", kept->fingerprint);
+        char when[40];
+        tls_format_time(kept->not_after, when, sizeof when);
+        cJSON_AddStringToObject(f, "kept_not_after", when);
+        cJSON_AddStringToObject(f, "msg",
+                                "the new certificate or key cannot be used; the pair being "
+                                "served stays in force");
+    }
+    log_json(LOG_ERROR, "certificate_rejected", f);
+}
+
+/* The certificate watcher's callback (on its thread, the only one that swaps): load both files
+ * again, as one pair; keep the current pair on any error; swap when the content differs. A
+ * Secret updated by the kubelet changes both files in one `..data` rename; files replaced one
+ * after the other may be seen half-way (a new certificate with the old key): that pair does
+ * not match and is rejected, and the second change loads the complete one. */
+static void on_cert_change(void *arg)
+{
+    cert_reload_ctx *ctx = arg;
+    char err[512];
+    tls_pair next;
+    /* Only this thread swaps, so the current pair stays valid here. */
+    const tls_pair *cur = cert_holder_current(ctx->holder);
+    if (tls_load_files(ctx->cert_path, ctx->key_path, &next, err, sizeof err) != 0) {
+        cert_holder_count_reload(ctx->holder, 0);
+        log_certificate_rejected(ctx, err, cur);
+        return;
+    }
+    char previous[TLS_FINGERPRINT_LEN];
+    memcpy(previous, cur->fingerprint, sizeof previous);
+    int rc = cert_holder_swap(ctx->holder, &next, err, sizeof err);
+    if (rc < 0) {
+        cert_holder_count_reload(ctx->holder, 0);
+        log_certificate_rejected(ctx, err, cur);
+    } else if (rc == 0) {
+        cert_holder_count_reload(ctx->holder, 1);
+        if (log_enabled(LOG_DEBUG)) {
+            cJSON *f = cJSON_CreateObject();
+            if (f != NULL) {
+                cJSON_AddStringToObject(f, "cert", ctx->cert_path);
+                cJSON_AddStringToObject(f, "fingerprint_sha256", next.fingerprint);
+            }
+            log_json(LOG_DEBUG, "certificate_unchanged", f);
+        }
+    } else {
+        cert_holder_count_reload(ctx->holder, 1);
+        log_certificate_loaded("reload", ctx->cert_path, ctx->key_path, &next, previous);
+    }
+    tls_pair_free(&next);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* The command                                                                                */
 /* ------------------------------------------------------------------------------------------ */
 
@@ -506,6 +680,7 @@ int cmd_serve(int argc, char **argv)
         .max_connections_per_ip = 64,
         .request_timeout = 10,
         .config_check_interval = 10,
+        .cert_check_interval = 10,
         .level = LOG_INFO,
     };
     if (parse_flags(argc, argv, &o) != 0)
@@ -514,13 +689,12 @@ int cmd_serve(int argc, char **argv)
         fputs(usage, stdout);
         return 0;
     }
-    if ((o.tls_cert == NULL) != (o.tls_key == NULL)) {
-        usage_error("--tls-cert and --tls-key go together: give both or neither");
+    if (o.sandbox_selftest && o.no_self_sandbox) {
+        usage_error("--sandbox-selftest needs the self-sandbox: drop --no-self-sandbox");
         return 2;
     }
-    if (o.client_ca != NULL) {
-        usage_error("--client-ca %s: client certificate verification is not supported yet",
-                    o.client_ca);
+    if ((o.tls_cert == NULL) != (o.tls_key == NULL)) {
+        usage_error("--tls-cert and --tls-key go together: give both or neither");
         return 2;
     }
     http_listen listen_addr;
@@ -570,16 +744,28 @@ int cmd_serve(int argc, char **argv)
     reload.holder = holder;
     pol = NULL; /* the holder's now */
 
-    /* The certificate. */
+    /* The certificate. Its watcher first, for the same reason as the policy's. */
     int rc = 1;
     tls_pair pair = {0};
     char *dev_file = NULL;
     const char *dev_err = NULL;
     char dev_err_buf[PATH_MAX + 256];
     http_server *srv = NULL;
+    cert_holder *certs = NULL;
+    watch *cert_watcher = NULL;
+    cert_reload_ctx cert_reload = {.cert_path = o.tls_cert, .key_path = o.tls_key};
+    char *client_ca_pem = NULL, *client_ca_subjects = NULL;
+    unsigned client_ca_count = 0;
     sigset_t sigs, old_mask;
     bool masked = false;
     if (o.tls_cert != NULL) {
+        const char *paths[] = {o.tls_cert, o.tls_key};
+        watch_options wopt = {.interval_ms = (unsigned)o.cert_check_interval * 1000u};
+        cert_watcher = watch_create(paths, 2, &wopt, on_cert_change, &cert_reload, err, sizeof err);
+        if (cert_watcher == NULL) {
+            fprintf(stderr, "seccomp-webhook serve: %s\n", err);
+            goto out;
+        }
         if (tls_load_files(o.tls_cert, o.tls_key, &pair, err, sizeof err) != 0) {
             fprintf(stderr, "seccomp-webhook serve: %s\n", err);
             rc = 2;
@@ -595,18 +781,32 @@ int cmd_serve(int argc, char **argv)
         if (dev_file == NULL)
             dev_err = dev_err_buf;
     }
+    certs = cert_holder_new(&pair, err, sizeof err);
+    if (certs == NULL) {
+        fprintf(stderr, "seccomp-webhook serve: %s: %s\n",
+                o.tls_cert != NULL ? o.tls_cert : "development certificate", err);
+        rc = 2;
+        goto out;
+    }
+    cert_reload.holder = certs;
+    if (o.client_ca != NULL) {
+        client_ca_pem =
+            tls_load_ca_file(o.client_ca, &client_ca_count, &client_ca_subjects, err, sizeof err);
+        if (client_ca_pem == NULL) {
+            fprintf(stderr, "seccomp-webhook serve: --client-ca: %s\n", err);
+            rc = 2;
+            goto out;
+        }
+    }
     unsigned threads = o.threads != 0 ? (unsigned)o.threads : cpus_available();
     /* libmicrohttpd splits the connection limit between the pool's threads. */
     if (threads > o.max_connections)
         threads = (unsigned)o.max_connections;
 
-    log_start(&o, &pair, dev_file, dev_err, policy_holder_current(holder), threads);
+    log_start(&o, &pair, dev_file, dev_err, policy_holder_current(holder), threads, client_ca_count,
+              client_ca_subjects);
     log_policy_loaded("start", o.config, policy_holder_current(holder), NULL);
-    if ((int64_t)time(NULL) > pair.not_after)
-        log_msg(LOG_WARN, "certificate", "the certificate %s expired; clients will refuse it",
-                o.tls_cert != NULL ? o.tls_cert : "(development)");
-    if (o.no_self_sandbox)
-        log_msg(LOG_DEBUG, "sandbox", "--no-self-sandbox: nothing to turn off yet");
+    log_certificate_loaded("start", o.tls_cert, o.tls_key, &pair, NULL);
 
     /* Block the signals before the workers exist, so that only sigwait() sees them. A peer
      * that closes early must not kill the process with SIGPIPE. */
@@ -622,8 +822,10 @@ int cmd_serve(int argc, char **argv)
 
     http_config cfg = {
         .listen = listen_addr,
+        .certs = certs,
         .cert_pem = pair.cert_pem,
         .key_pem = pair.key_pem,
+        .client_ca_pem = client_ca_pem,
         .policies = holder,
         .threads = threads,
         .idle_timeout = (unsigned)o.idle_timeout,
@@ -649,6 +851,47 @@ int cmd_serve(int argc, char **argv)
     if (watcher != NULL && watch_start(watcher, err, sizeof err) != 0) {
         log_msg(LOG_ERROR, "start_failed", "cannot watch the policy file %s: %s", o.config, err);
         goto out;
+    }
+    if (cert_watcher != NULL && !http_cert_reload_supported()) {
+        log_msg(LOG_WARN, "certificate",
+                "this libmicrohttpd cannot take a certificate callback "
+                "(MHD_FEATURE_HTTPS_CERT_CALLBACK2): %s and %s are served as loaded now; a new "
+                "pair needs a restart",
+                o.tls_cert, o.tls_key);
+        watch_stop(cert_watcher);
+        cert_watcher = NULL;
+    }
+    if (cert_watcher != NULL && watch_start(cert_watcher, err, sizeof err) != 0) {
+        log_msg(LOG_ERROR, "start_failed", "cannot watch the certificate files %s and %s: %s",
+                o.tls_cert, o.tls_key, err);
+        goto out;
+    }
+
+    /* Every thread exists now: confine them all (SPEC §8). */
+    if (!o.no_self_sandbox) {
+        sandbox_options sopt = {.allow_unlink = dev_file != NULL};
+        int allowed = sandbox_install(&sopt, err, sizeof err);
+        if (allowed < 0) {
+            log_msg(LOG_ERROR, "start_failed",
+                    "cannot install the self-sandbox: %s (--no-self-sandbox runs without it)", err);
+            goto out;
+        }
+        f = cJSON_CreateObject();
+        if (f != NULL) {
+            cJSON_AddNumberToObject(f, "allowed_syscalls", allowed);
+            cJSON_AddStringToObject(f, "default_action", "SIGSYS: logged, refused with EPERM");
+            cJSON_AddStringToObject(f, "killed", "execve, execveat");
+        }
+        log_json(LOG_INFO, "sandbox_installed", f);
+        if (o.sandbox_selftest) {
+            bool refused = sandbox_selftest();
+            f = cJSON_CreateObject();
+            if (f != NULL) {
+                cJSON_AddStringToObject(f, "syscall", "personality");
+                cJSON_AddBoolToObject(f, "refused", refused);
+            }
+            log_json(refused ? LOG_INFO : LOG_ERROR, "sandbox_selftest", f);
+        }
     }
 
     /* Serve until SIGTERM or SIGINT. */
@@ -683,6 +926,8 @@ int cmd_serve(int argc, char **argv)
     unsigned abandoned = http_requests_in_flight(srv);
     watch_stop(watcher); /* no reload from here on */
     watcher = NULL;
+    watch_stop(cert_watcher);
+    cert_watcher = NULL;
     http_stop(srv);
     srv = NULL;
     f = cJSON_CreateObject();
@@ -693,7 +938,11 @@ int cmd_serve(int argc, char **argv)
 
 out:
     watch_stop(watcher);
+    watch_stop(cert_watcher);
     http_stop(srv);
+    cert_holder_free(certs); /* after http_stop(): every connection has let its pair go */
+    free(client_ca_pem);
+    free(client_ca_subjects);
     if (masked)
         pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
     if (dev_file != NULL) {

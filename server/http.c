@@ -20,6 +20,13 @@
  * so a late request is dropped rather than answered with 408; both ways are logged as
  * "request_timeout".
  *
+ * TLS: the certificate comes from the certificate holder (cert_holder.h) at every handshake,
+ * through a GnuTLS retrieve function (MHD_OPTION_HTTPS_CERT_CALLBACK2), so a reloaded pair
+ * reaches new connections at once; each connection keeps a reference to the pair it was given
+ * (http_conn, from MHD_OPTION_NOTIFY_CONNECTION) until it closes. With a client CA,
+ * libmicrohttpd asks every client for a certificate and on_headers() checks it for the review
+ * routes before anything else (client_cert_ok()).
+ *
  * Threads: the daemon runs a pool of epoll worker threads; every request is handled on one of
  * them. The draining flag is read through C11 atomics; the policy is taken from the policy holder
  * (policy_holder.h) for each engine call and given back right after it, so a reload can swap it
@@ -40,10 +47,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <microhttpd.h>
 
 #include "admission.h"
+#include "cert_holder.h"
 #include "log.h"
 #include "policy_holder.h"
 
@@ -86,10 +96,17 @@
 
 static const char OOM_BODY[] = "{\"error\":\"out of memory\"}";
 
+/* How long a verified client certificate is trusted on its connection before it is verified
+ * again (capped at the certificate's notAfter): the peer's certificate cannot change within a
+ * connection, so this only bounds how late a CA's own expiry is noticed. */
+#define HTTP_CLIENT_CERT_RECHECK_NS (60ull * 1000000000ull)
+
 struct http_server {
     struct MHD_Daemon *daemon;
     MHD_socket quiesced_fd;  /* returned by MHD_quiesce_daemon(); closed after MHD_stop_daemon() */
     policy_holder *policies; /* borrowed */
+    cert_holder *certs;      /* borrowed */
+    bool client_auth;        /* --client-ca given */
     atomic_bool cert_loaded;
     atomic_bool draining;
     atomic_uint in_flight;
@@ -117,6 +134,17 @@ static const struct {
     {"/healthz", ROUTE_HEALTHZ, "GET, HEAD"},
     {"/readyz", ROUTE_READYZ, "GET, HEAD"},
 };
+
+/* One connection's state, in its socket_context from MHD_CONNECTION_NOTIFY_STARTED to
+ * MHD_CONNECTION_NOTIFY_CLOSED, and reachable from its TLS session through the session's
+ * database pointer (gnutls_db_set_ptr(): libmicrohttpd uses the session's user pointer itself,
+ * and never the database one, having no session cache). Used only on the connection's worker
+ * thread (and after the workers have stopped, by http_stop()). */
+typedef struct {
+    http_server *server;
+    cert_gen *cert;           /* the certificate generation its handshake was given */
+    uint64_t client_ok_until; /* monotonic ns: its client certificate verified until then */
+} http_conn;
 
 /* One request's state, in *con_cls from the first call to on_completed(). */
 typedef struct {
@@ -369,6 +397,181 @@ static enum MHD_Result handle_review(http_server *s, struct MHD_Connection *c, h
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Client certificates (--client-ca)                                                          */
+/* ------------------------------------------------------------------------------------------ */
+
+/* The verification status bits (gnutls_certificate_status_t) in the order their reason is
+ * given, with a short code for the log and the text for the 403 body. */
+static const struct {
+    unsigned bit;
+    const char *code;
+    const char *text;
+} client_cert_problems[] = {
+    {GNUTLS_CERT_EXPIRED, "expired", "expired"},
+    {GNUTLS_CERT_NOT_ACTIVATED, "not_yet_valid", "not yet valid"},
+    {GNUTLS_CERT_REVOKED, "revoked", "revoked"},
+    {GNUTLS_CERT_SIGNER_NOT_FOUND, "unknown_ca", "not issued by a CA of --client-ca"},
+    {GNUTLS_CERT_SIGNER_NOT_CA, "signer_not_ca", "its issuer is not a CA"},
+    {GNUTLS_CERT_SIGNATURE_FAILURE, "bad_signature", "its signature does not verify"},
+    {GNUTLS_CERT_INSECURE_ALGORITHM, "insecure_algorithm", "signed with an insecure algorithm"},
+    {GNUTLS_CERT_PURPOSE_MISMATCH, "wrong_purpose",
+     "not for client authentication (extendedKeyUsage lacks clientAuth)"},
+    {GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE, "constraints",
+     "its issuer's constraints do not allow it"},
+};
+
+/* Why a client certificate was refused: a short code and a sentence. */
+typedef struct {
+    const char *code;
+    char text[256];
+    unsigned status; /* GnuTLS's status word (0 when not verified at all) */
+} client_cert_verdict;
+
+/* The client's address as text, for the log. */
+static void client_address(struct MHD_Connection *c, char *buf, size_t len)
+{
+    snprintf(buf, len, "?");
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci == NULL || ci->client_addr == NULL)
+        return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf,
+                  (socklen_t)len);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, buf,
+                  (socklen_t)len);
+}
+
+/* The leaf's subject and issuer (RFC 4514) and notAfter, from the peer's first certificate. */
+static void describe_peer(const gnutls_datum_t *der, cJSON *f, time_t *not_after)
+{
+    gnutls_x509_crt_t crt;
+    if (gnutls_x509_crt_init(&crt) < 0)
+        return;
+    if (gnutls_x509_crt_import(crt, der, GNUTLS_X509_FMT_DER) >= 0) {
+        gnutls_datum_t dn = {NULL, 0};
+        if (f != NULL && gnutls_x509_crt_get_dn3(crt, &dn, 0) >= 0) {
+            cJSON_AddStringToObject(f, "subject", (const char *)dn.data);
+            gnutls_free(dn.data);
+        }
+        if (f != NULL && gnutls_x509_crt_get_issuer_dn3(crt, &dn, 0) >= 0) {
+            cJSON_AddStringToObject(f, "issuer", (const char *)dn.data);
+            gnutls_free(dn.data);
+        }
+        if (not_after != NULL)
+            *not_after = gnutls_x509_crt_get_expiration_time(crt);
+    }
+    gnutls_x509_crt_deinit(crt);
+}
+
+/* Whether the connection's client certificate verifies against --client-ca. GnuTLS only asked
+ * for one (GNUTLS_CERT_REQUEST: the handshake completes without one, and with one it cannot
+ * verify), so this checks that one was sent and that the status word of
+ * gnutls_certificate_verify_peers() — not merely its return value — is 0, with the purpose
+ * TLS WWW client. A success is remembered on the connection (HTTP_CLIENT_CERT_RECHECK_NS). */
+static bool client_cert_ok(struct MHD_Connection *c, client_cert_verdict *v)
+{
+    memset(v, 0, sizeof *v);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    http_conn *conn = ci != NULL ? ci->socket_context : NULL;
+    uint64_t now = now_ns();
+    if (conn != NULL && now < conn->client_ok_until)
+        return true;
+
+    ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    gnutls_session_t session = ci != NULL ? (gnutls_session_t)ci->tls_session : NULL;
+    unsigned n = 0;
+    const gnutls_datum_t *peers =
+        session != NULL ? gnutls_certificate_get_peers(session, &n) : NULL;
+    if (peers == NULL || n == 0) {
+        v->code = "missing";
+        snprintf(v->text, sizeof v->text, "a client certificate is required");
+        return false;
+    }
+    gnutls_typed_vdata_st purpose = {.type = GNUTLS_DT_KEY_PURPOSE_OID,
+                                     .data = (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT,
+                                     .size = 0};
+    unsigned status = 0;
+    int rc = gnutls_certificate_verify_peers(session, &purpose, 1, &status);
+    if (rc < 0) {
+        v->code = "verify_error";
+        snprintf(v->text, sizeof v->text, "client certificate not verified: %s",
+                 gnutls_strerror(rc));
+        return false;
+    }
+    if (status != 0) {
+        v->status = status;
+        v->code = "invalid";
+        size_t off = (size_t)snprintf(v->text, sizeof v->text, "client certificate rejected:");
+        bool first = true;
+        for (size_t i = 0; i < sizeof client_cert_problems / sizeof client_cert_problems[0]; i++) {
+            if (!(status & client_cert_problems[i].bit) || off >= sizeof v->text)
+                continue;
+            if (first)
+                v->code = client_cert_problems[i].code;
+            off += (size_t)snprintf(v->text + off, sizeof v->text - off, "%s %s", first ? "" : ";",
+                                    client_cert_problems[i].text);
+            first = false;
+        }
+        if (first) /* a bit not in the table: GnuTLS's own words */
+        {
+            gnutls_datum_t out = {NULL, 0};
+            if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &out, 0) >=
+                0) {
+                snprintf(v->text + off, sizeof v->text - off, " %s", (const char *)out.data);
+                gnutls_free(out.data);
+            }
+        }
+        return false;
+    }
+    if (conn != NULL) {
+        time_t not_after = (time_t)-1;
+        describe_peer(&peers[0], NULL, &not_after);
+        uint64_t ttl = HTTP_CLIENT_CERT_RECHECK_NS;
+        time_t wall = time(NULL);
+        if (not_after != (time_t)-1 && not_after > wall &&
+            (uint64_t)(not_after - wall) * 1000000000ull < ttl)
+            ttl = (uint64_t)(not_after - wall) * 1000000000ull;
+        conn->client_ok_until = now + ttl;
+    }
+    return true;
+}
+
+/* The "client_cert_rejected" line: the reason, GnuTLS's status word, who. */
+static void log_client_cert_rejected(struct MHD_Connection *c, const http_request *r,
+                                     const client_cert_verdict *v)
+{
+    if (!log_enabled(LOG_WARN))
+        return;
+    cJSON *f = cJSON_CreateObject();
+    if (f != NULL) {
+        char addr[INET6_ADDRSTRLEN + 1];
+        client_address(c, addr, sizeof addr);
+        cJSON_AddStringToObject(f, "path", r->path);
+        cJSON_AddStringToObject(f, "client", addr);
+        cJSON_AddStringToObject(f, "reason", v->code);
+        cJSON_AddStringToObject(f, "msg", v->text);
+        if (v->status != 0) {
+            char hex[16];
+            snprintf(hex, sizeof hex, "0x%x", v->status);
+            cJSON_AddStringToObject(f, "gnutls_status", hex);
+            const union MHD_ConnectionInfo *ci =
+                MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+            unsigned n = 0;
+            const gnutls_datum_t *peers =
+                ci != NULL ? gnutls_certificate_get_peers((gnutls_session_t)ci->tls_session, &n)
+                           : NULL;
+            if (peers != NULL && n > 0)
+                describe_peer(&peers[0], f, NULL);
+        }
+    }
+    log_json(LOG_WARN, "client_cert_rejected", f);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* libmicrohttpd callbacks                                                                    */
 /* ------------------------------------------------------------------------------------------ */
 
@@ -406,6 +609,11 @@ static enum MHD_Result on_headers(http_server *s, struct MHD_Connection *c, http
         return send_error(s, c, r, MHD_HTTP_NOT_FOUND, "not found", NULL);
 
     bool review = r->route == ROUTE_MUTATE || r->route == ROUTE_VALIDATE;
+    client_cert_verdict verdict;
+    if (review && s->client_auth && !client_cert_ok(c, &verdict)) {
+        log_client_cert_rejected(c, r, &verdict);
+        return send_error(s, c, r, MHD_HTTP_FORBIDDEN, verdict.text, NULL);
+    }
     bool method_ok = review ? strcmp(method, MHD_HTTP_METHOD_POST) == 0
                             : (strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
                                strcmp(method, MHD_HTTP_METHOD_HEAD) == 0);
@@ -557,6 +765,61 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     atomic_fetch_sub(&s->in_flight, 1);
 }
 
+/* MHD_OPTION_NOTIFY_CONNECTION: a connection's own state (http_conn), from its start to its
+ * close. At start the TLS session exists but no handshake has happened yet. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    http_server *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        http_conn *conn = calloc(1, sizeof *conn);
+        *socket_context = conn;
+        if (conn == NULL)
+            return; /* its handshake is refused (on_cert_retrieve) */
+        conn->server = s;
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+        if (ci != NULL && ci->tls_session != NULL)
+            gnutls_db_set_ptr((gnutls_session_t)ci->tls_session, conn);
+        return;
+    }
+    http_conn *conn = *socket_context;
+    if (conn == NULL)
+        return;
+    /* The session may already be gone (libmicrohttpd deinitialises it around this call): only
+     * our own state is touched. GnuTLS never frees what on_cert_retrieve() handed it. */
+    cert_gen_release(conn->cert);
+    free(conn);
+    *socket_context = NULL;
+}
+
+/* The certificate for a handshake (MHD_OPTION_HTTPS_CERT_CALLBACK2, a GnuTLS retrieve
+ * function): the holder's current generation, which the connection keeps a reference to until
+ * it closes; GnuTLS is told not to free it (flags 0). Runs on the connection's worker thread. */
+static int on_cert_retrieve(gnutls_session_t session, const struct gnutls_cert_retr_st *info,
+                            gnutls_pcert_st **certs, unsigned int *pcert_length,
+                            gnutls_ocsp_data_st **ocsp, unsigned int *ocsp_length,
+                            gnutls_privkey_t *privkey, unsigned int *flags)
+{
+    (void)info;
+    http_conn *conn = gnutls_db_get_ptr(session);
+    if (conn == NULL) {
+        /* No connection state (out of memory at accept): nothing would release a reference,
+         * so no certificate; the handshake fails and the client may retry. */
+        return -1;
+    }
+    cert_gen *g = cert_holder_acquire(conn->server->certs);
+    /* A second handshake on one connection (TLS 1.2 renegotiation): GnuTLS has dropped the
+     * first selection before asking again. */
+    cert_gen_release(conn->cert);
+    conn->cert = g;
+    cert_gen_objects(g, certs, pcert_length, privkey);
+    *ocsp = NULL;
+    *ocsp_length = 0;
+    *flags = 0;
+    return 0;
+}
+
 /* libmicrohttpd's messages (and the GnuTLS errors it reports) into our log. */
 __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -679,33 +942,56 @@ static bool ipv6_available(void)
     return true;
 }
 
+bool http_cert_reload_supported(void)
+{
+    return MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK2) == MHD_YES;
+}
+
 static struct MHD_Daemon *start_daemon(http_server *s, const http_config *cfg, unsigned flags,
                                        const struct sockaddr *sa, unsigned threads)
 {
     /* The options that depend on the configuration: a pool only with more than one thread
-     * (libmicrohttpd warns about a pool of one), an address only when not every address. */
-    struct MHD_OptionItem extra[3];
+     * (libmicrohttpd warns about a pool of one), an address only when not every address, the
+     * client CA only with --client-ca (libmicrohttpd then asks every client for a
+     * certificate, GNUTLS_CERT_REQUEST, and loads the CA as the trust that
+     * gnutls_certificate_verify_peers() checks against). */
+    struct MHD_OptionItem extra[4];
     size_t n = 0;
     if (threads > 1)
         extra[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)threads, NULL};
     if (sa != NULL)
         extra[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, (void *)sa};
+    if (cfg->client_ca_pem != NULL)
+        extra[n++] =
+            (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, (void *)cfg->client_ca_pem};
     extra[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-    /* The logger comes first so that messages about the other options reach it. */
+    /* The logger comes first so that messages about the other options reach it. The
+     * certificate comes from on_cert_retrieve() for every handshake, so that a reload reaches
+     * new connections; without that callback, the PEM given at start. */
+    if (http_cert_reload_supported())
+        return MHD_start_daemon(
+            flags, cfg->listen.port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
+            on_mhd_log, s, MHD_OPTION_HTTPS_CERT_CALLBACK2, on_cert_retrieve,
+            MHD_OPTION_HTTPS_PRIORITIES, HTTP_TLS_PRIORITIES, MHD_OPTION_CONNECTION_TIMEOUT,
+            cfg->idle_timeout, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+            MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_connections_per_ip,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+            on_connection, s, MHD_OPTION_ARRAY, extra, MHD_OPTION_END);
     return MHD_start_daemon(
         flags, cfg->listen.port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
         s, MHD_OPTION_HTTPS_MEM_CERT, cfg->cert_pem, MHD_OPTION_HTTPS_MEM_KEY, cfg->key_pem,
         MHD_OPTION_HTTPS_PRIORITIES, HTTP_TLS_PRIORITIES, MHD_OPTION_CONNECTION_TIMEOUT,
         cfg->idle_timeout, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_connections_per_ip,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_ARRAY, extra, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+        s, MHD_OPTION_ARRAY, extra, MHD_OPTION_END);
 }
 
 http_server *http_start(const http_config *cfg, char *err, size_t errlen)
 {
-    if (cfg->cert_pem == NULL || cfg->key_pem == NULL || cfg->policies == NULL ||
-        cfg->max_body_bytes == 0 || cfg->idle_timeout == 0 || cfg->request_timeout == 0 ||
-        cfg->max_connections == 0) {
+    if (cfg->certs == NULL || cfg->cert_pem == NULL || cfg->key_pem == NULL ||
+        cfg->policies == NULL || cfg->max_body_bytes == 0 || cfg->idle_timeout == 0 ||
+        cfg->request_timeout == 0 || cfg->max_connections == 0) {
         snprintf(err, errlen, "invalid server configuration");
         return NULL;
     }
@@ -716,6 +1002,8 @@ http_server *http_start(const http_config *cfg, char *err, size_t errlen)
     }
     s->quiesced_fd = MHD_INVALID_SOCKET;
     s->policies = cfg->policies;
+    s->certs = cfg->certs;
+    s->client_auth = cfg->client_ca_pem != NULL;
     atomic_init(&s->cert_loaded, true);
     atomic_init(&s->draining, false);
     atomic_init(&s->in_flight, 0u);

@@ -7,6 +7,10 @@
  *   GET  /readyz                  200 {"status":"ok","policy":"sha256:..."} (the hash of the
  *                                 policy being served) with a certificate loaded and not
  *                                 draining, else 503
+ * With a client CA (--client-ca), /mutate and /validate first check the connection's client
+ * certificate: none, or one that does not verify against the CA (GnuTLS's status word: expired,
+ * unknown issuer, wrong purpose, ...), gets 403 {"error": ...} and a "client_cert_rejected"
+ * log line with the reason. /healthz and /readyz never need one.
  * Protocol errors answer with {"error": "..."}: 404 unknown path, 405 wrong method (with an
  * Allow header), 415 a Content-Type other than application/json, 413 a body over the limit
  * (from Content-Length before the body is read, or once a chunked body passes it), 500 out of
@@ -23,6 +27,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "cert_holder.h"
 #include "policy_holder.h"
 
 /* Where to listen, as parsed from --listen ADDR:PORT. */
@@ -35,8 +40,16 @@ typedef struct {
 
 typedef struct {
     http_listen listen;
-    const char *cert_pem;            /* PEM certificate chain; borrowed, must outlive the server */
-    const char *key_pem;             /* PEM private key; borrowed, must outlive the server */
+    /* The serving certificate: new handshakes take the holder's current pair, so a swap there
+     * (a reload) reaches new connections at once. Borrowed; must outlive the server. */
+    cert_holder *certs;
+    /* The same pair as PEM, used only when libmicrohttpd cannot take a certificate callback
+     * (http_cert_reload_supported() false): then the pair is fixed at start. Borrowed. */
+    const char *cert_pem;
+    const char *key_pem;
+    /* --client-ca: PEM CA certificates. When set, POST /mutate and /validate need a client
+     * certificate that verifies against them (else 403); NULL: none needed. Borrowed. */
+    const char *client_ca_pem;
     policy_holder *policies;         /* the current policy; borrowed, must outlive the server */
     unsigned threads;                /* worker threads (a thread pool when > 1) */
     unsigned idle_timeout;           /* seconds a connection may stay idle */
@@ -63,6 +76,14 @@ int http_parse_listen(const char *text, http_listen *out, char *err, size_t errl
  * (libmicrohttpd's own explanation is in the log, event "mhd").
  */
 http_server *http_start(const http_config *cfg, char *err, size_t errlen);
+
+/*
+ * http_cert_reload_supported — whether the linked libmicrohttpd takes a certificate callback
+ * (MHD_FEATURE_HTTPS_CERT_CALLBACK2, libmicrohttpd >= 0.9.71 with GnuTLS >= 3.6.3), which is
+ * how a reloaded certificate reaches new handshakes. Without it the pair given at start is
+ * served until the process restarts.
+ */
+bool http_cert_reload_supported(void);
 
 /* http_bound_port — the port the daemon listens on (useful with port 0). */
 unsigned http_bound_port(const http_server *s);

@@ -29,6 +29,9 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 MANIFEST_DIR = os.path.join(HERE, "manifests")
 POLICY_FILE = os.path.join(HERE, "policy.yaml")
+# SW_E2E_SELF_SANDBOX=1: Server runs `serve` with its own seccomp filter, as in production,
+# instead of with --no-self-sandbox (tests/e2e/test_sandbox.py --admission-suite).
+SELF_SANDBOX = os.environ.get("SW_E2E_SELF_SANDBOX") == "1"
 
 # ------------------------------------------------------------------------------------------------
 # Constants (SPEC §4, §5, §7; KUBERNETES-SECCOMP.md §1.1)
@@ -138,6 +141,8 @@ class Server:
                "--tls-cert", self.certs["cert"], "--tls-key", self.certs["key"],
                "--config", POLICY_FILE, "--no-self-sandbox",
                "--shutdown-delay", str(self.shutdown_delay)]
+        if SELF_SANDBOX:
+            cmd.remove("--no-self-sandbox")
         self._err = open(self.stderr_path, "wb")
         self._out = open(self.stdout_path, "wb")
         self.proc = subprocess.Popen(cmd, stdout=self._out, stderr=self._err,
