@@ -185,7 +185,7 @@ def main():
         time.sleep(0.5)
 
         # -- A → B, the kubelet's way --------------------------------------------------------
-        t0 = secret.publish({"tls.crt": read_bytes(b_cert), "tls.key": read_bytes(b_key)})
+        secret.publish({"tls.crt": read_bytes(b_cert), "tls.key": read_bytes(b_key)})
         took = wait_served(server.port, fp["B"])
         res.check("A → B: new connections are served B within %.0f s (%s)" % (
             SEEN_WITHIN, "%.2f s" % took if took is not None else "never"),
@@ -203,7 +203,6 @@ def main():
                   RFC3339_RE.match(line.get("not_after", "")) is not None
                   and (want_end is None or line.get("not_after") == want_end)
                   and isinstance(line.get("not_after_unix"), (int, float)), line)
-        del t0
 
         # -- refused pairs: B stays ------------------------------------------------------------
         b_pem = read_bytes(b_cert)

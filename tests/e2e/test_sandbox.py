@@ -97,7 +97,7 @@ def scenario(res, binary, work):
     ca = CA(work, "ca")
     a_cert, a_key = ca.issue("a", "webhook-a", SERVER_EXT)
     b_cert, b_key = ca.issue("b", "webhook-b", SERVER_EXT)
-    fp_a, fp_b = fingerprint_of(a_cert), fingerprint_of(b_cert)
+    fp_b = fingerprint_of(b_cert)
     profiles = os.path.join(work, "node", "profiles")
     os.makedirs(profiles)
     for name in ("strict.json", "default-allow.json"):
@@ -181,7 +181,6 @@ def scenario(res, binary, work):
                   and served_fingerprint(server.port) == fp_b, rej)
         res.check("the first connection still works (keep-alive, %d connect)" % conn.connects,
                   decision(conn, {"type": "RuntimeDefault"}) == "allowed" and conn.connects == 1)
-        del fp_a
         conn.close()
 
         rc = server.stop()

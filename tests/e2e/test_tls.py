@@ -48,7 +48,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from tlslib import (  # noqa: E402
     CA, CLIENT_EXT, SERVER_EXT, Results, Server, SetupError, client_context, dump_log,
-    free_port, pod_review, run, s_client)
+    free_port, pod_review, s_client)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
