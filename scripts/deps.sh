@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install the Debian (bookworm) packages seccomp-webhook needs to build, run and test.
+# Install the Debian (bookworm) packages seccomp-webhook needs to build and run; with --test,
+# also what its tests need.
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config
@@ -7,6 +8,10 @@ packages=(
   libcmocka-dev
   openssl curl python3 python3-yaml python3-jsonpatch
 )
+if [ "${1:-}" = "--test" ]; then
+  # libFuzzer (clang's runtime), memcheck, and promtool (Debian ships it in prometheus).
+  packages+=(clang libclang-rt-14-dev valgrind prometheus)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

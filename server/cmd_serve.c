@@ -752,6 +752,9 @@ int cmd_serve(int argc, char **argv)
     char dev_err_buf[PATH_MAX + 256];
     http_server *srv = NULL;
     cert_holder *certs = NULL;
+    struct timespec started;
+    clock_gettime(CLOCK_REALTIME, &started);
+    metrics *stats = metrics_create((double)started.tv_sec + (double)started.tv_nsec / 1e9);
     watch *cert_watcher = NULL;
     cert_reload_ctx cert_reload = {.cert_path = o.tls_cert, .key_path = o.tls_key};
     char *client_ca_pem = NULL, *client_ca_subjects = NULL;
@@ -827,6 +830,7 @@ int cmd_serve(int argc, char **argv)
         .key_pem = pair.key_pem,
         .client_ca_pem = client_ca_pem,
         .policies = holder,
+        .metrics = stats,
         .threads = threads,
         .idle_timeout = (unsigned)o.idle_timeout,
         .request_timeout = (unsigned)o.request_timeout,
@@ -834,7 +838,9 @@ int cmd_serve(int argc, char **argv)
         .max_connections_per_ip = (unsigned)o.max_connections_per_ip,
         .max_body_bytes = (size_t)o.max_body_bytes,
     };
-    srv = http_start(&cfg, err, sizeof err);
+    srv = stats != NULL ? http_start(&cfg, err, sizeof err) : NULL;
+    if (stats == NULL)
+        snprintf(err, sizeof err, "out of memory");
     if (srv == NULL) {
         log_msg(LOG_ERROR, "start_failed", "%s", err);
         goto out;
@@ -951,5 +957,6 @@ out:
     }
     tls_pair_free(&pair);
     policy_holder_free(holder); /* after http_stop(): no request holds a policy any more */
+    metrics_free(stats);        /* likewise: no request counts any more */
     return rc;
 }

@@ -106,6 +106,7 @@ struct http_server {
     MHD_socket quiesced_fd;  /* returned by MHD_quiesce_daemon(); closed after MHD_stop_daemon() */
     policy_holder *policies; /* borrowed */
     cert_holder *certs;      /* borrowed */
+    metrics *metrics;        /* borrowed */
     bool client_auth;        /* --client-ca given */
     atomic_bool cert_loaded;
     atomic_bool draining;
@@ -122,6 +123,7 @@ typedef enum {
     ROUTE_VALIDATE,
     ROUTE_HEALTHZ,
     ROUTE_READYZ,
+    ROUTE_METRICS,
 } http_route;
 
 static const struct {
@@ -129,10 +131,9 @@ static const struct {
     http_route route;
     const char *allow; /* the methods, for 405's Allow header */
 } routes[] = {
-    {"/mutate", ROUTE_MUTATE, "POST"},
-    {"/validate", ROUTE_VALIDATE, "POST"},
-    {"/healthz", ROUTE_HEALTHZ, "GET, HEAD"},
-    {"/readyz", ROUTE_READYZ, "GET, HEAD"},
+    {"/mutate", ROUTE_MUTATE, "POST"},        {"/validate", ROUTE_VALIDATE, "POST"},
+    {"/healthz", ROUTE_HEALTHZ, "GET, HEAD"}, {"/readyz", ROUTE_READYZ, "GET, HEAD"},
+    {"/metrics", ROUTE_METRICS, "GET, HEAD"},
 };
 
 /* One connection's state, in its socket_context from MHD_CONNECTION_NOTIFY_STARTED to
@@ -160,6 +161,7 @@ typedef struct {
     bool out_of_memory;    /* the buffer could not grow: answer 500 */
     bool answered;         /* a response was queued */
     bool timeout_logged;   /* "request_timeout" already logged */
+    bool in_flight;        /* a review counted in seccomp_webhook_requests_in_flight */
     char path[HTTP_LOG_PATH_MAX + 1];
     char method[16];
 } http_request;
@@ -245,15 +247,15 @@ static void set_conn_timeout(struct MHD_Connection *c, http_request *r, unsigned
 /* Queue a JSON response. `mode` says whether libmicrohttpd copies `body` or keeps the pointer
  * (static text only). Returns what MHD_queue_response() returns; MHD_NO makes libmicrohttpd
  * close the connection, which is the only answer left when even this fails. */
-static enum MHD_Result send_json(http_server *s, struct MHD_Connection *c, http_request *r,
-                                 unsigned status, const char *body, size_t len,
-                                 enum MHD_ResponseMemoryMode mode, const char *allow)
+static enum MHD_Result send_body(http_server *s, struct MHD_Connection *c, http_request *r,
+                                 unsigned status, const char *content_type, const char *body,
+                                 size_t len, enum MHD_ResponseMemoryMode mode, const char *allow)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)body, mode);
     if (resp == NULL)
         return MHD_NO;
     enum MHD_Result ok = MHD_YES;
-    if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json") != MHD_YES)
+    if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type) != MHD_YES)
         ok = MHD_NO;
     if (allow != NULL && MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow) != MHD_YES)
         ok = MHD_NO;
@@ -270,10 +272,33 @@ static enum MHD_Result send_json(http_server *s, struct MHD_Connection *c, http_
     return ok;
 }
 
+static enum MHD_Result send_json(http_server *s, struct MHD_Connection *c, http_request *r,
+                                 unsigned status, const char *body, size_t len,
+                                 enum MHD_ResponseMemoryMode mode, const char *allow)
+{
+    return send_body(s, c, r, status, "application/json", body, len, mode, allow);
+}
+
+static bool review_route(const http_request *r)
+{
+    return r->route == ROUTE_MUTATE || r->route == ROUTE_VALIDATE;
+}
+
+/* Count an answered review (SPEC §8): by endpoint, operation, kind and decision, with its
+ * latency from the request's first byte. */
+static void count_review(http_server *s, const http_request *r, const char *operation,
+                         const char *kind, metrics_decision decision)
+{
+    metrics_review(s->metrics, r->route == ROUTE_MUTATE ? "mutate" : "validate", operation, kind,
+                   decision, (double)(now_ns() - r->start_ns) / 1e9);
+}
+
 /* Answer a protocol error with {"error": msg} and log it. */
 static enum MHD_Result send_error(http_server *s, struct MHD_Connection *c, http_request *r,
                                   unsigned status, const char *msg, const char *allow)
 {
+    if (review_route(r) && status != MHD_HTTP_METHOD_NOT_ALLOWED)
+        count_review(s, r, NULL, NULL, METRICS_ERROR);
     log_level lvl = status >= 500 ? LOG_ERROR : (status == 413 ? LOG_INFO : LOG_DEBUG);
     if (log_enabled(lvl)) {
         cJSON *f = cJSON_CreateObject();
@@ -326,6 +351,24 @@ static enum MHD_Result handle_readyz(http_server *s, struct MHD_Connection *c, h
     if (n < 0 || (size_t)n >= sizeof ready)
         n = snprintf(ready, sizeof ready, "{\"status\":\"ok\"}");
     return send_json(s, c, r, MHD_HTTP_OK, ready, (size_t)n, MHD_RESPMEM_MUST_COPY, NULL);
+}
+
+static enum MHD_Result handle_metrics(http_server *s, struct MHD_Connection *c, http_request *r)
+{
+    metrics_state st = {0};
+    policy_holder_reloads(s->policies, &st.reloads_ok, &st.reloads_failed);
+    st.cert_not_after = (double)cert_holder_not_after(s->certs);
+    policy_ref ref = policy_holder_acquire(s->policies);
+    st.policy_hash = ref.policy->hash;
+    char *text = metrics_render(s->metrics, &st);
+    policy_holder_release(s->policies, ref);
+    if (text == NULL)
+        return send_error(s, c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory", NULL);
+    enum MHD_Result ret =
+        send_body(s, c, r, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", text,
+                  strlen(text), MHD_RESPMEM_MUST_COPY, NULL);
+    free(text);
+    return ret;
 }
 
 static const char *str_or_empty(const char *s)
@@ -392,6 +435,18 @@ static enum MHD_Result handle_review(http_server *s, struct MHD_Connection *c, h
     }
     ret = send_json(s, c, r, status, rep.body, rep.body_len, MHD_RESPMEM_MUST_COPY, NULL);
     log_review(r, &rep, status);
+    static const struct {
+        const char *name;
+        metrics_decision d;
+    } decisions[] = {
+        {"allowed", METRICS_ALLOWED}, {"denied", METRICS_DENIED}, {"patched", METRICS_PATCHED}};
+    metrics_decision d = METRICS_ERROR;
+    for (size_t i = 0; i < sizeof decisions / sizeof decisions[0]; i++)
+        if (rep.decision && strcmp(rep.decision, decisions[i].name) == 0)
+            d = decisions[i].d;
+    count_review(s, r, rep.operation, rep.kind, d);
+    for (size_t i = 0; rep.rules && i < rep.violation_count; i++)
+        metrics_violation(s->metrics, str_or_empty(rep.namespace_), rep.rules[i]);
     admission_reply_free(&rep);
     return ret;
 }
@@ -624,6 +679,10 @@ static enum MHD_Result on_headers(http_server *s, struct MHD_Connection *c, http
     }
     if (!review)
         return MHD_YES; /* answered on the final call, once any body is consumed */
+    if (strcmp(method, MHD_HTTP_METHOD_POST) == 0) {
+        r->in_flight = true;
+        metrics_in_flight(s->metrics, 1);
+    }
 
     const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (!is_json_content_type(ct))
@@ -728,6 +787,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return handle_healthz(s, c, r);
     case ROUTE_READYZ:
         return handle_readyz(s, c, r);
+    case ROUTE_METRICS:
+        return handle_metrics(s, c, r);
     case ROUTE_MUTATE:
     case ROUTE_VALIDATE:
         return handle_review(s, c, r);
@@ -745,6 +806,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     http_request *r = *con_cls;
     if (r == NULL)
         return;
+    if (r->in_flight)
+        metrics_in_flight(s->metrics, -1);
     if (!r->answered) {
         if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED) {
             log_request_timeout(r, "timed out");
@@ -1003,6 +1066,7 @@ http_server *http_start(const http_config *cfg, char *err, size_t errlen)
     s->quiesced_fd = MHD_INVALID_SOCKET;
     s->policies = cfg->policies;
     s->certs = cfg->certs;
+    s->metrics = cfg->metrics;
     s->client_auth = cfg->client_ca_pem != NULL;
     atomic_init(&s->cert_loaded, true);
     atomic_init(&s->draining, false);

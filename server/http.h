@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 
 #include "cert_holder.h"
+#include "metrics.h"
 #include "policy_holder.h"
 
 /* Where to listen, as parsed from --listen ADDR:PORT. */
@@ -51,6 +52,7 @@ typedef struct {
      * certificate that verifies against them (else 403); NULL: none needed. Borrowed. */
     const char *client_ca_pem;
     policy_holder *policies;         /* the current policy; borrowed, must outlive the server */
+    metrics *metrics;                /* counted into, served on GET /metrics; borrowed, likewise */
     unsigned threads;                /* worker threads (a thread pool when > 1) */
     unsigned idle_timeout;           /* seconds a connection may stay idle */
     unsigned request_timeout;        /* seconds from a request's start to its complete body */
