@@ -17,6 +17,7 @@ import difflib
 import json
 import os
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -118,6 +119,14 @@ def make_certs(directory):
             "key": os.path.join(d, "server.key")}
 
 
+def server_command(cmd):
+    """`cmd` run under the wrapper named by $SW_SERVER_WRAPPER, if set: its words (split as a
+    shell splits them) go in front, e.g. `valgrind --error-exitcode=1 ...` (scripts/
+    valgrind-e2e.sh). Without it, `cmd` as is."""
+    wrapper = os.environ.get("SW_SERVER_WRAPPER", "").strip()
+    return shlex.split(wrapper) + cmd if wrapper else cmd
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -145,7 +154,7 @@ class Server:
             cmd.remove("--no-self-sandbox")
         self._err = open(self.stderr_path, "wb")
         self._out = open(self.stdout_path, "wb")
-        self.proc = subprocess.Popen(cmd, stdout=self._out, stderr=self._err,
+        self.proc = subprocess.Popen(server_command(cmd), stdout=self._out, stderr=self._err,
                                      stdin=subprocess.DEVNULL)
 
     def wait_healthy(self, client, timeout=10.0):
