@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what is needed, build, and run every test through ctest: once on the normal build,
-# once on an AddressSanitizer + UndefinedBehaviorSanitizer build.
+# once on an AddressSanitizer + UndefinedBehaviorSanitizer build. Then the end-to-end admission
+# suite under valgrind memcheck (normal build), and each libFuzzer target for 30 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh --test
@@ -8,3 +9,5 @@ scripts/build.sh build
 (cd build && ctest --output-on-failure)
 scripts/build.sh build-asan -DSW_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure)
+scripts/valgrind-e2e.sh build
+scripts/fuzz.sh -t 30
