@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The end-to-end admission suite (tests/e2e/test_admission.py) against the server running under
+# The end-to-end admission suite (tests/e2e/test_admission.py) and the hostile-client suite
+# (tests/e2e/test_hostile.py: libmicrohttpd's error paths) against the server running under
 # valgrind memcheck: zero errors and no definite leak, or the exit status is 1.
 #
 #   scripts/valgrind-e2e.sh [BUILD_DIR]       (default: build, the normal build)
@@ -23,6 +24,7 @@ export SW_SERVER_WRAPPER="valgrind --tool=memcheck --error-exitcode=1 --leak-che
 
 status=0
 /usr/bin/python3 tests/e2e/test_admission.py --binary "$binary" || status=1
+/usr/bin/python3 tests/e2e/test_hostile.py --binary "$binary" || status=1
 
 n=0
 for log in "$logs"/memcheck.*.log; do
