@@ -364,7 +364,8 @@ static void rule_no_profile(violation_list *out, const validate_scope *s, const 
     site at = {path, c->name, podspec_list_names[c->list]};
     violation_fmt(out, &at, "no-profile", "none",
                   "no seccomp profile is set, so it runs unconfined unless the node enables "
-                  "SeccompDefault (alpha annotations do not count)",
+                  "SeccompDefault (alpha annotations do not count; the mutating webhook would "
+                  "have set one: it failed open or was bypassed)",
                   "securityContext.seccompProfile RuntimeDefault or an allowed Localhost profile");
     free(path);
 }

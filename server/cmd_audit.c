@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "engine.h"
 #include "manifest.h"
@@ -61,21 +62,6 @@ typedef struct {
     size_t objects, objects_with_violations, fixable;
     bool oom;
 } audit_run;
-
-static policy *load_policy(const char *config)
-{
-    policy_errors errs = {0};
-    policy *pol = config ? policy_load_file(config, &errs) : policy_builtin();
-    if (!pol) {
-        for (size_t i = 0; i < errs.count; i++)
-            fprintf(stderr, "%s:%u:%u: %s\n", errs.items[i].file, errs.items[i].line,
-                    errs.items[i].column, errs.items[i].message);
-        if (errs.count == 0)
-            fprintf(stderr, ME ": cannot load the policy\n");
-        policy_errors_free(&errs);
-    }
-    return pol;
-}
 
 static char *dup_or_empty(const char *s)
 {
@@ -304,8 +290,8 @@ int cmd_audit(int argc, char **argv)
         fprintf(stderr, ME ": --namespace must not be empty\n");
         status = 2;
     }
-    policy *pol = status == 0 ? load_policy(config) : NULL;
-    policy *mpol = pol ? load_policy(config) : NULL;
+    policy *pol = status == 0 ? cli_load_policy(config, "audit") : NULL;
+    policy *mpol = pol ? cli_load_policy(config, "audit") : NULL;
     if (status == 0 && (!pol || !mpol))
         status = 2;
     if (status != 0) {

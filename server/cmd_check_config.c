@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "localhost.h"
 #include "policy.h"
@@ -232,13 +233,7 @@ int cmd_check_config(int argc, char **argv)
     policy_errors errs = {NULL, 0};
     policy *p = policy_load_file(file, &errs);
     if (!p) {
-        for (size_t i = 0; i < errs.count; i++) {
-            const policy_error *e = &errs.items[i];
-            if (e->line)
-                fprintf(stderr, "%s:%u:%u: %s\n", e->file, e->line, e->column, e->message);
-            else
-                fprintf(stderr, "%s: %s\n", e->file, e->message);
-        }
+        cli_print_policy_errors(&errs);
         if (errs.count == 0)
             fprintf(stderr, "%s: invalid policy file\n", file);
         policy_errors_free(&errs);

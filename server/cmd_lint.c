@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "policy.h"
 #include "profile.h"
@@ -61,13 +62,7 @@ static int usage_error(const char *why, const char *arg)
 
 static void print_errors(const policy_errors *errs, const char *file)
 {
-    for (size_t i = 0; i < errs->count; i++) {
-        const policy_error *e = &errs->items[i];
-        if (e->line)
-            fprintf(stderr, "%s:%u:%u: %s\n", e->file, e->line, e->column, e->message);
-        else
-            fprintf(stderr, "%s: %s\n", e->file, e->message);
-    }
+    cli_print_policy_errors(errs);
     if (errs->count == 0)
         fprintf(stderr, "%s: invalid policy file\n", file);
 }

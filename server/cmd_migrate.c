@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "engine.h"
 #include "manifest.h"
@@ -65,21 +66,6 @@ typedef struct {
     bool check;
     size_t would_change; /* objects */
 } migrate_run;
-
-static policy *load_policy(const char *config)
-{
-    policy_errors errs = {0};
-    policy *pol = config ? policy_load_file(config, &errs) : policy_builtin();
-    if (!pol) {
-        for (size_t i = 0; i < errs.count; i++)
-            fprintf(stderr, "%s:%u:%u: %s\n", errs.items[i].file, errs.items[i].line,
-                    errs.items[i].column, errs.items[i].message);
-        if (errs.count == 0)
-            fprintf(stderr, ME ": cannot load the policy\n");
-        policy_errors_free(&errs);
-    }
-    return pol;
-}
 
 static void print_error(const char *path, const manifest_error *err, const char *label)
 {
@@ -385,7 +371,7 @@ int cmd_migrate(int argc, char **argv)
         fprintf(stderr, ME ": --namespace must not be empty\n");
         status = 2;
     }
-    policy *pol = status == 0 ? load_policy(config) : NULL;
+    policy *pol = status == 0 ? cli_load_policy(config, "migrate") : NULL;
     if (status == 0 && !pol)
         status = 2;
     if (status != 0) {

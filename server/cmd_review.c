@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "admission.h"
+#include "cli.h"
 #include "commands.h"
 #include "policy.h"
 
@@ -62,7 +63,7 @@ static int print_error_reply(const char *file, const admission_reply *r)
 
 int cmd_review(int argc, char **argv)
 {
-    const char *file = "-";
+    const char *file = NULL;
     const char *config = NULL;
     int endpoint = -1;
     for (int i = 1; i < argc; i++) {
@@ -84,22 +85,21 @@ int cmd_review(int argc, char **argv)
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             fprintf(stderr, "seccomp-webhook review: unknown or incomplete option %s\n", argv[i]);
             return 2;
+        } else if (file != NULL) {
+            fprintf(stderr,
+                    "seccomp-webhook review: one AdmissionReview at a time (got %s and %s)\n", file,
+                    argv[i]);
+            return 2;
         } else {
             file = argv[i];
         }
     }
+    if (file == NULL)
+        file = "-";
 
-    policy_errors errs = {0};
-    policy *pol = config ? policy_load_file(config, &errs) : policy_builtin();
-    if (!pol) {
-        for (size_t i = 0; i < errs.count; i++)
-            fprintf(stderr, "%s:%u:%u: %s\n", errs.items[i].file, errs.items[i].line,
-                    errs.items[i].column, errs.items[i].message);
-        if (errs.count == 0)
-            fprintf(stderr, "seccomp-webhook review: cannot load the policy\n");
-        policy_errors_free(&errs);
+    policy *pol = cli_load_policy(config, "review");
+    if (!pol)
         return 2;
-    }
 
     FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "rb");
     size_t len = 0;

@@ -21,7 +21,8 @@ static const char usage[] =
     "Kubernetes 1.27) and checks Localhost profile references.\n"
     "\n"
     "commands:\n"
-    "  serve          run the webhook server (HTTPS: /mutate, /validate, /healthz, /readyz)\n"
+    "  serve          run the webhook server (HTTPS: /mutate, /validate, /healthz, /readyz,\n"
+    "                 /metrics)\n"
     "  review         print the server's answer to an AdmissionReview file\n"
     "  migrate        apply the mutations to manifests, editing only the lines that change\n"
     "  audit          list the violations in manifests or `kubectl get -o json` output\n"
@@ -64,8 +65,14 @@ int main(int argc, char **argv)
         return cmd_check_config(argc - 1, argv + 1);
     if (strcmp(cmd, "lint-profile") == 0)
         return cmd_lint_profile(argc - 1, argv + 1);
-    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0)
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        if (argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+            puts("usage: seccomp-webhook version\n\nPrint the version and the versions of the "
+                 "linked libraries.");
+            return 0;
+        }
         return cmd_version();
+    }
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         fputs(usage, stdout);
         return 0;

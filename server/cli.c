@@ -1,0 +1,30 @@
+/*
+ * cli.c — helpers shared by the CLI commands.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+
+void cli_print_policy_errors(const policy_errors *errs)
+{
+    for (size_t i = 0; i < errs->count; i++) {
+        const policy_error *e = &errs->items[i];
+        if (e->line)
+            fprintf(stderr, "%s:%u:%u: %s\n", e->file, e->line, e->column, e->message);
+        else
+            fprintf(stderr, "%s: %s\n", e->file, e->message);
+    }
+}
+
+policy *cli_load_policy(const char *config, const char *command)
+{
+    policy_errors errs = {0};
+    policy *pol = config ? policy_load_file(config, &errs) : policy_builtin();
+    if (!pol) {
+        cli_print_policy_errors(&errs);
+        if (errs.count == 0)
+            fprintf(stderr, "seccomp-webhook %s: cannot load the policy\n", command);
+    }
+    policy_errors_free(&errs);
+    return pol;
+}
