@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "admission.h"
+#include "json_arena.h"
 #include "policy.h"
 
 static char *slurp(const char *path, size_t *len)
@@ -54,6 +55,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_engine [--iterations N] FILE...\n");
         return 2;
     }
+    json_arena_install(); /* as the server does */
     policy *p = policy_builtin();
     if (!p)
         return 2;

@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "json.h"
+#include "json_arena.h"
 #include "text.h"
 
 /* A decoded request: the parsed body (owned) and the engine's view of it (borrowing). */
@@ -170,7 +171,7 @@ static char *encode(const decoded *d, engine_endpoint ep, const engine_decision 
         char *b64 = text ? base64(text, strlen(text)) : NULL;
         ok = b64 && cJSON_AddStringToObject(resp, "patch", b64) &&
              cJSON_AddStringToObject(resp, "patchType", "JSONPatch");
-        free(text);
+        cJSON_free(text);
         free(b64);
     }
     if (ok && dec->warning_count) {
@@ -247,8 +248,25 @@ static int answer(const policy *p, engine_endpoint ep, const decoded *d, const c
     return 0;
 }
 
-int admission_handle(const policy *p, engine_endpoint ep, const char *body, size_t len,
-                     admission_reply *out)
+/* The reply's body as malloc'ed memory when cJSON printed it into the json_arena scope, whose
+ * end reclaims it. Returns -1 when out of memory (the reply is freed). */
+static int detach_body(admission_reply *out)
+{
+    if (!out->body || !json_arena_owns(out->body))
+        return 0;
+    char *copy = malloc(out->body_len + 1);
+    if (!copy) {
+        out->body = NULL; /* arena memory: never free()d */
+        admission_reply_free(out);
+        return -1;
+    }
+    memcpy(copy, out->body, out->body_len + 1);
+    out->body = copy;
+    return 0;
+}
+
+static int handle_one(const policy *p, engine_endpoint ep, const char *body, size_t len,
+                      admission_reply *out)
 {
     decoded d;
     int r = decode(body, len, &d, out);
@@ -261,8 +279,19 @@ int admission_handle(const policy *p, engine_endpoint ep, const char *body, size
     return r;
 }
 
-int admission_handle_both(const policy *p, const char *body, size_t len, admission_reply *mutate,
-                          admission_reply *validate)
+int admission_handle(const policy *p, engine_endpoint ep, const char *body, size_t len,
+                     admission_reply *out)
+{
+    json_arena_begin();
+    int r = handle_one(p, ep, body, len, out);
+    if (r == 0)
+        r = detach_body(out);
+    json_arena_end();
+    return r;
+}
+
+static int handle_both(const policy *p, const char *body, size_t len, admission_reply *mutate,
+                       admission_reply *validate)
 {
     decoded d;
     int r = decode(body, len, &d, mutate);
@@ -287,9 +316,24 @@ int admission_handle_both(const policy *p, const char *body, size_t len, admissi
     return r;
 }
 
+int admission_handle_both(const policy *p, const char *body, size_t len, admission_reply *mutate,
+                          admission_reply *validate)
+{
+    json_arena_begin();
+    int r = handle_both(p, body, len, mutate, validate);
+    if (r == 0 && detach_body(mutate) < 0) {
+        admission_reply_free(validate);
+        r = -1;
+    }
+    if (r == 0)
+        r = detach_body(validate);
+    json_arena_end();
+    return r;
+}
+
 void admission_reply_free(admission_reply *r)
 {
-    free(r->body);
+    cJSON_free(r->body); /* printed by cJSON: inside a json_arena scope, arena memory */
     free(r->uid);
     free(r->kind);
     free(r->namespace_);

@@ -51,7 +51,8 @@ int admission_handle_both(const policy *p, const char *body, size_t len, admissi
 
 /*
  * admission_error_body — {"error": msg} as an owned, NUL-terminated string (NULL when out of
- * memory). Used for protocol errors (404, 405, 413, 415, 400).
+ * memory), printed by cJSON: release it with cJSON_free() (see json_arena.h). Used for protocol
+ * errors (404, 405, 413, 415, 400).
  */
 char *admission_error_body(const char *msg);
 

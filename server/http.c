@@ -316,7 +316,7 @@ static enum MHD_Result send_error(http_server *s, struct MHD_Connection *c, http
                          allow);
     enum MHD_Result ret =
         send_json(s, c, r, status, body, strlen(body), MHD_RESPMEM_MUST_COPY, allow);
-    free(body);
+    cJSON_free(body);
     return ret;
 }
 

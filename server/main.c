@@ -12,6 +12,7 @@
 #include <yaml.h>
 
 #include "commands.h"
+#include "json_arena.h"
 
 static const char usage[] =
     "usage: seccomp-webhook <command> [flags]\n"
@@ -53,6 +54,7 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[1];
+    json_arena_install(); /* before any thread: cJSON's hooks are process-wide */
     if (strcmp(cmd, "serve") == 0)
         return cmd_serve(argc - 1, argv + 1);
     if (strcmp(cmd, "review") == 0)

@@ -1,0 +1,137 @@
+/*
+ * json_arena.c — a thread-local bump allocator behind cJSON's hooks (json_arena.h).
+ */
+#include "json_arena.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <cjson/cJSON.h>
+
+#define ARENA_BLOCK (64 * 1024) /* kept for reuse: a typical review fits in it */
+#define ARENA_ALIGN 16
+
+typedef struct block {
+    struct block *next;
+    size_t size; /* usable bytes after the header */
+    size_t used;
+    _Alignas(ARENA_ALIGN) unsigned char data[];
+} block;
+
+/* This thread's arena: `active` while a scope is open; `blocks` is the block being filled,
+ * then the older ones; `kept` is the first block, reused from one scope to the next. */
+static _Thread_local bool active;
+static _Thread_local block *blocks;
+static _Thread_local block *kept;
+
+static bool installed;
+/* Frees a thread's kept block when the thread exits (libmicrohttpd's workers at shutdown). */
+static pthread_key_t kept_key;
+
+static void free_kept(void *b)
+{
+    free(b);
+}
+
+static block *new_block(size_t at_least)
+{
+    size_t size = at_least > ARENA_BLOCK ? at_least : ARENA_BLOCK;
+    block *b = malloc(sizeof *b + size);
+    if (b) {
+        b->next = NULL;
+        b->size = size;
+        b->used = 0;
+    }
+    return b;
+}
+
+static bool owns(const void *p)
+{
+    for (const block *b = blocks; b; b = b->next)
+        if ((const unsigned char *)p >= b->data && (const unsigned char *)p < b->data + b->size)
+            return true;
+    return false;
+}
+
+static void *arena_malloc(size_t n)
+{
+    if (!active)
+        return malloc(n);
+    size_t need = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+    if (need < n)
+        return NULL;
+    if (!blocks || blocks->size - blocks->used < need) {
+        block *b = new_block(need);
+        if (!b)
+            return NULL;
+        b->next = blocks;
+        blocks = b;
+    }
+    void *p = blocks->data + blocks->used;
+    blocks->used += need;
+    return p;
+}
+
+static void arena_free(void *p)
+{
+    if (p == NULL || (active && owns(p)))
+        return; /* reclaimed all at once by json_arena_end() */
+    free(p);
+}
+
+bool json_arena_owns(const void *p)
+{
+    return active && owns(p);
+}
+
+void json_arena_install(void)
+{
+#ifndef SW_SANITIZE
+    if (installed || pthread_key_create(&kept_key, free_kept) != 0)
+        return;
+    cJSON_Hooks hooks = {arena_malloc, arena_free};
+    cJSON_InitHooks(&hooks);
+    installed = true;
+#endif
+}
+
+void json_arena_begin(void)
+{
+    if (!installed)
+        return;
+    if (!kept) {
+        kept = new_block(ARENA_BLOCK);
+        if (!kept)
+            return; /* no arena: plain malloc, still correct */
+        pthread_setspecific(kept_key, kept);
+    }
+    kept->used = 0;
+    kept->next = NULL;
+    blocks = kept;
+    active = true;
+}
+
+void json_arena_end(void)
+{
+    if (!active)
+        return;
+    active = false;
+    while (blocks && blocks != kept) {
+        block *next = blocks->next;
+        free(blocks);
+        blocks = next;
+    }
+    blocks = NULL;
+}
+
+void json_arena_release(void)
+{
+    json_arena_end();
+    if (installed)
+        pthread_setspecific(kept_key, NULL);
+    free(kept);
+    kept = NULL;
+}
