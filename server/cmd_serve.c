@@ -40,6 +40,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -839,6 +840,10 @@ int cmd_serve(int argc, char **argv)
         .max_connections_per_ip = (unsigned)o.max_connections_per_ip,
         .max_body_bytes = (size_t)o.max_body_bytes,
     };
+    /* A fixed mmap threshold: buffers of 128 KiB and more (large bodies, large cJSON arena
+     * blocks) are mapped on their own and unmapped when freed. glibc's default threshold rises
+     * with the largest block freed, after which multi-MiB requests stay resident for good. */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     srv = stats != NULL ? http_start(&cfg, err, sizeof err) : NULL;
     if (stats == NULL)
         snprintf(err, sizeof err, "out of memory");

@@ -35,6 +35,7 @@
 #include "http.h"
 
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -86,6 +87,8 @@
     "+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-GROUP-ALL:+GROUP-X25519:"  \
     "+GROUP-SECP256R1:+GROUP-SECP384R1:+GROUP-SECP521R1:%SERVER_PRECEDENCE"
 
+/* After a request body this large, malloc_trim() gives freed memory back to the kernel. */
+#define HTTP_TRIM_AFTER_BYTES (256 * 1024)
 /* The first allocation for a body: most AdmissionReviews are 2–20 KiB. */
 #define HTTP_BODY_INITIAL (16 * 1024)
 /* A Content-Length up to this size is allocated at once; above it the buffer grows by
@@ -160,6 +163,7 @@ typedef struct {
     bool too_large;        /* the body passed the limit: answer 413 */
     bool out_of_memory;    /* the buffer could not grow: answer 500 */
     bool answered;         /* a response was queued */
+    bool close;            /* answer with Connection: close (the stream cannot be trusted) */
     bool timeout_logged;   /* "request_timeout" already logged */
     bool in_flight;        /* a review counted in seccomp_webhook_requests_in_flight */
     char path[HTTP_LOG_PATH_MAX + 1];
@@ -229,6 +233,44 @@ static int content_length(struct MHD_Connection *c, size_t *out)
     return 1;
 }
 
+/* What framing headers a request has, for ambiguous_framing(). */
+typedef struct {
+    const char *length; /* the first Content-Length */
+    bool lengths_differ;
+    bool transfer_encoding;
+} framing;
+
+static enum MHD_Result note_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    (void)kind;
+    framing *f = cls;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        if (f->length && strcmp(f->length, value ? value : "") != 0)
+            f->lengths_differ = true;
+        if (!f->length)
+            f->length = value ? value : "";
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        f->transfer_encoding = true;
+    }
+    return MHD_YES;
+}
+
+/* A reason to refuse a body whose length is ambiguous, or NULL: two different Content-Length
+ * headers, or Content-Length beside Transfer-Encoding (RFC 9112 §6.1, §6.3: a server and a
+ * proxy in front of it could read different bodies — request smuggling). libmicrohttpd 0.9.75
+ * takes the first length, or reads the chunked body and keeps the connection open. */
+static const char *ambiguous_framing(struct MHD_Connection *c)
+{
+    framing f = {0};
+    MHD_get_connection_values(c, MHD_HEADER_KIND, note_framing, &f);
+    if (f.lengths_differ)
+        return "two different Content-Length headers";
+    if (f.length && f.transfer_encoding)
+        return "both Content-Length and Transfer-Encoding";
+    return NULL;
+}
+
 /* Set the connection's timeout (seconds) if it differs from what was last set. */
 static void set_conn_timeout(struct MHD_Connection *c, http_request *r, unsigned secs)
 {
@@ -261,7 +303,7 @@ static enum MHD_Result send_body(http_server *s, struct MHD_Connection *c, http_
         ok = MHD_NO;
     /* While draining, every answer closes its connection: the API server keeps reusing open
      * connections to a terminating pod until its endpoint is removed (SPEC §4). */
-    if (atomic_load_explicit(&s->draining, memory_order_relaxed) &&
+    if ((r->close || atomic_load_explicit(&s->draining, memory_order_relaxed)) &&
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close") != MHD_YES)
         ok = MHD_NO;
     if (ok == MHD_YES)
@@ -688,6 +730,12 @@ static enum MHD_Result on_headers(http_server *s, struct MHD_Connection *c, http
     if (!is_json_content_type(ct))
         return send_error(s, c, r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
                           "Content-Type must be application/json", NULL);
+    const char *ambiguous = ambiguous_framing(c);
+    if (ambiguous != NULL) {
+        /* The rest of the stream cannot be trusted: answer and close. */
+        r->close = true;
+        return send_error(s, c, r, MHD_HTTP_BAD_REQUEST, ambiguous, NULL);
+    }
     size_t clen;
     if (content_length(c, &clen)) {
         if (clen > s->max_body) {
@@ -808,6 +856,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         return;
     if (r->in_flight)
         metrics_in_flight(s->metrics, -1);
+    /* A large body (a multi-MiB object) leaves free memory in this worker's malloc arena: give
+     * it back to the kernel, so resident memory returns to where it was (issue 8). Rare. */
+    if (r->received > HTTP_TRIM_AFTER_BYTES)
+        malloc_trim(0);
     if (!r->answered) {
         if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED) {
             log_request_timeout(r, "timed out");

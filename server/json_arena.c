@@ -64,7 +64,10 @@ static void *arena_malloc(size_t n)
     if (need < n)
         return NULL;
     if (!blocks || blocks->size - blocks->used < need) {
-        block *b = new_block(need);
+        /* Each new block twice the last: a large tree takes a few large blocks, which malloc
+         * maps and unmaps on their own (M_MMAP_THRESHOLD, cmd_serve.c). */
+        size_t grow = blocks && blocks->size < ((size_t)8 << 20) ? blocks->size * 2 : ARENA_BLOCK;
+        block *b = new_block(need > grow ? need : grow);
         if (!b)
             return NULL;
         b->next = blocks;
@@ -87,15 +90,21 @@ bool json_arena_owns(const void *p)
     return active && owns(p);
 }
 
+/* AddressSanitizer must see every cJSON allocation: sanitizer builds keep malloc. (A constant
+ * rather than #ifdef around the code, so that both builds compile all of it.) */
+#ifdef SW_SANITIZE
+static const bool use_arena = false;
+#else
+static const bool use_arena = true;
+#endif
+
 void json_arena_install(void)
 {
-#ifndef SW_SANITIZE
-    if (installed || pthread_key_create(&kept_key, free_kept) != 0)
+    if (!use_arena || installed || pthread_key_create(&kept_key, free_kept) != 0)
         return;
     cJSON_Hooks hooks = {arena_malloc, arena_free};
     cJSON_InitHooks(&hooks);
     installed = true;
-#endif
 }
 
 void json_arena_begin(void)

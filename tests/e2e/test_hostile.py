@@ -95,18 +95,7 @@ LIMIT_EXTRA = "127.0.0.105"
 # Server bugs these cases found, reported and not yet fixed: the case still runs and prints its
 # failures, marked XFAIL, but does not fail the suite (--strict makes it fail). Remove an entry
 # once its fix is in: an XPASS line says when a case passes.
-KNOWN_BUGS = {
-    "rss": "glibc keeps the memory of large requests: its dynamic mmap threshold rises to the "
-           "size of the first big body, after which bodies and trees of megabytes come from "
-           "the worker threads' arenas and are not given back (fix: mallopt(M_MMAP_THRESHOLD, "
-           "128 KiB) at start-up and malloc_trim(0) after a request over 256 KiB)",
-    "two-lengths": "libmicrohttpd 0.9.75 takes the first of two different Content-Length "
-                   "headers instead of refusing the request (RFC 9112 §6.3; request smuggling "
-                   "behind a proxy); http.c can refuse it with 400",
-    "length-and-chunked": "libmicrohttpd 0.9.75 reads a body with both Content-Length and "
-                          "Transfer-Encoding: chunked as chunked and keeps the connection open; "
-                          "RFC 9112 §6.1 requires closing it after the answer (or a 400)",
-}
+KNOWN_BUGS = {}
 
 VALIDATE = "/validate?timeout=10s"
 MUTATE = "/mutate?timeout=10s"
@@ -1392,7 +1381,7 @@ class Results:
 
     def record(self, name, fails, bug=None):
         """One line per case; `bug` names a KNOWN_BUGS entry the case is expected to hit."""
-        known = None if self.strict or bug is None else KNOWN_BUGS[bug]
+        known = None if self.strict or bug is None else KNOWN_BUGS.get(bug)
         if fails and known:
             self.known += 1
             print("XFAIL %s" % name)
