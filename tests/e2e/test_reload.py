@@ -46,6 +46,8 @@ import threading
 import time
 import uuid
 
+from serverlog import ServerLog
+
 SEEN_WITHIN = 5.0  # seconds: a new policy must decide requests by then (issue 4)
 CHECK_INTERVAL = 1  # --config-check-interval for this run
 
@@ -183,29 +185,10 @@ class Server:
         return self.proc.returncode
 
     def log_lines(self):
-        """The lines logged so far other than the per-review ones (one per request of the
-        stream, many thousands): JSON lines as dicts, anything else (a sanitizer report) as
-        strings. Read incrementally."""
-        if not hasattr(self, "_lines"):
-            self._lines, self._offset, self._partial = [], 0, b""
-        try:
-            with open(self.log_path, "rb") as f:
-                f.seek(self._offset)
-                data = f.read()
-        except OSError:
-            return self._lines
-        self._offset += len(data)
-        data = self._partial + data
-        *complete, self._partial = data.split(b"\n")
-        for raw in complete:
-            if b'"event":"review"' in raw:
-                continue
-            text = raw.decode("utf-8", "replace")
-            try:
-                self._lines.append(json.loads(text))
-            except ValueError:
-                self._lines.append(text)
-        return self._lines
+        """The log so far, without the per-review lines (serverlog.ServerLog)."""
+        if not hasattr(self, "_reader"):
+            self._reader = ServerLog(self.log_path)
+        return self._reader.lines()
 
     def events(self, name):
         return [l for l in self.log_lines() if isinstance(l, dict) and l.get("event") == name]

@@ -21,6 +21,8 @@ import subprocess
 import time
 import uuid
 
+from serverlog import ServerLog
+
 
 class SetupError(Exception):
     """A problem of the test machinery itself (openssl failed, the server did not start...)."""
@@ -208,7 +210,7 @@ class Server:
             self.cmd.append("--no-self-sandbox")
         self.proc = None
         self._log = None
-        self._lines, self._offset, self._partial = [], 0, b""
+        self._reader = None
 
     def start(self):
         self._log = open(self.log_path, "wb")
@@ -271,26 +273,10 @@ class Server:
             return ""
 
     def log_lines(self):
-        """Lines logged so far, except the per-review ones: JSON lines as dicts, anything else
-        (a sanitizer report) as strings. Read incrementally."""
-        try:
-            with open(self.log_path, "rb") as f:
-                f.seek(self._offset)
-                data = f.read()
-        except OSError:
-            return self._lines
-        self._offset += len(data)
-        data = self._partial + data
-        *complete, self._partial = data.split(b"\n")
-        for raw in complete:
-            if b'"event":"review"' in raw:
-                continue
-            text = raw.decode("utf-8", "replace")
-            try:
-                self._lines.append(json.loads(text))
-            except ValueError:
-                self._lines.append(text)
-        return self._lines
+        """The log so far, without the per-review lines (serverlog.ServerLog)."""
+        if self._reader is None:
+            self._reader = ServerLog(self.log_path)
+        return self._reader.lines()
 
     def events(self, name):
         return [l for l in self.log_lines() if isinstance(l, dict) and l.get("event") == name]
