@@ -21,6 +21,7 @@ import shlex
 import signal
 import socket
 import subprocess
+import sys
 import time
 import uuid
 
@@ -803,3 +804,39 @@ def run_admission_case(client, case):
             case.validate_unpatched.check(resp, sent, f)
         fails += ["validate (object as written): " + x for x in f]
     return fails
+
+
+# ------------------------------------------------------------------------------------------------
+# Runner
+# ------------------------------------------------------------------------------------------------
+
+class Results:
+    """PASS/FAIL lines, counted; a suite stops starting cases once `budget` seconds are spent."""
+
+    def __init__(self, budget):
+        self.passed = self.failed = 0
+        self.budget = budget
+        self.t0 = time.monotonic()
+
+    def record(self, name, fails):
+        if fails:
+            self.failed += 1
+            print("FAIL %s" % name)
+            for f in fails:
+                for i, line in enumerate(str(f).splitlines() or [""]):
+                    print(("    - " if i == 0 else "      ") + line)
+        else:
+            self.passed += 1
+            print("PASS %s" % name)
+        sys.stdout.flush()
+
+    def out_of_time(self):
+        return time.monotonic() - self.t0 > self.budget
+
+
+def guarded(fn, *args):
+    """Run one check; an exception in the harness fails that case, not the whole suite."""
+    try:
+        return fn(*args)
+    except Exception as e:  # report and go on with the next case
+        return ["harness error: %s: %s" % (type(e).__name__, e)]

@@ -43,6 +43,7 @@ import uuid
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree when ctest runs this
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import harness  # noqa: E402
 from harness import (  # noqa: E402
     BREAKGLASS, DEPLOYER, HERE, NONE, OPTIONS, POD_ANNOTATION, POLICY_FILE, RUNTIME_DEFAULT,
     SOME, UNCONFINED, V1, V1BETA1, Allowed, Client, Denied, HarnessError, Mutated, Server,
@@ -843,38 +844,11 @@ def drain_check(binary, certs, workdir, servers):
 # Runner
 # ------------------------------------------------------------------------------------------------
 
-class Results:
-    def __init__(self):
-        self.passed = self.failed = 0
-        self.t0 = time.monotonic()
-
-    def record(self, name, fails):
-        if fails:
-            self.failed += 1
-            print("FAIL %s" % name)
-            for f in fails:
-                for i, line in enumerate(str(f).splitlines() or [""]):
-                    print(("    - " if i == 0 else "      ") + line)
-        else:
-            self.passed += 1
-            print("PASS %s" % name)
-        sys.stdout.flush()
-
-    def out_of_time(self):
-        return time.monotonic() - self.t0 > TIME_BUDGET
-
-
-def guarded(fn, *args):
-    """Run one check; an exception in the harness is a failure of that case, not a crash."""
-    try:
-        return fn(*args)
-    except Exception as e:  # report and go on with the next case
-        return ["harness error: %s: %s" % (type(e).__name__, e)]
 
 
 def run_suite(binary, keep=False, only=None):
     """Certificates, server, every case, SIGTERM, drain. Returns True when all passed."""
-    res = Results()
+    res = harness.Results(TIME_BUDGET)
     workdir = tempfile.mkdtemp(prefix="sw-e2e-")
     servers = []
 
@@ -887,7 +861,7 @@ def run_suite(binary, keep=False, only=None):
         if res.out_of_time():
             res.record(name, ["not run: the %d s time budget is spent" % TIME_BUDGET])
             return
-        res.record(name, guarded(fn, *args))
+        res.record(name, harness.guarded(fn, *args))
 
     try:
         certs = make_certs(workdir)

@@ -950,32 +950,6 @@ class WorkloadServer(Server):
                                      stdin=subprocess.DEVNULL)
 
 
-class Results:
-    def __init__(self):
-        self.passed = self.failed = 0
-        self.t0 = time.monotonic()
-
-    def record(self, name, fails):
-        if fails:
-            self.failed += 1
-            print("FAIL %s" % name)
-            for f in fails:
-                for i, line in enumerate(str(f).splitlines() or [""]):
-                    print(("    - " if i == 0 else "      ") + line)
-        else:
-            self.passed += 1
-            print("PASS %s" % name)
-        sys.stdout.flush()
-
-    def out_of_time(self):
-        return time.monotonic() - self.t0 > TIME_BUDGET
-
-
-def guarded(fn, *args):
-    try:
-        return fn(*args)
-    except Exception as e:  # a harness problem fails this row, not the suite
-        return ["harness error: %s: %s" % (type(e).__name__, e)]
 
 
 def check_table():
@@ -994,7 +968,7 @@ def check_table():
 
 
 def run_suite(binary, keep=False, only=None):
-    res = Results()
+    res = harness.Results(TIME_BUDGET)
     workdir = tempfile.mkdtemp(prefix="sw-e2e-workloads-")
     server = None
     try:
@@ -1017,7 +991,7 @@ def run_suite(binary, keep=False, only=None):
                     if res.out_of_time():
                         res.record(row.name, ["not run: the %d s budget is spent" % TIME_BUDGET])
                         continue
-                    res.record(row.name, guarded(run_row, client, row, server))
+                    res.record(row.name, harness.guarded(run_row, client, row, server))
             rc, secs = server.terminate(10)
             res.record("SIGTERM → exits 0 within 10 s (took %.1f s)" % secs,
                        [] if rc == 0 else ["exit status %r after SIGTERM" % rc])
