@@ -421,27 +421,25 @@ static const char *str_or_empty(const char *s)
 /* The review log line (SPEC §8): one per AdmissionReview answered. */
 static void log_review(const http_request *r, const admission_reply *rep, unsigned status)
 {
-    if (!log_enabled(LOG_INFO))
+    log_line l;
+    if (!log_begin(&l, LOG_INFO, "review"))
         return;
-    cJSON *f = cJSON_CreateObject();
-    if (f != NULL) {
-        cJSON_AddStringToObject(f, "endpoint", r->route == ROUTE_MUTATE ? "mutate" : "validate");
-        cJSON_AddStringToObject(f, "uid", str_or_empty(rep->uid));
-        cJSON_AddStringToObject(f, "kind", str_or_empty(rep->kind));
-        cJSON_AddStringToObject(f, "namespace", str_or_empty(rep->namespace_));
-        cJSON_AddStringToObject(f, "name", str_or_empty(rep->name));
-        cJSON_AddStringToObject(f, "operation", str_or_empty(rep->operation));
-        cJSON_AddBoolToObject(f, "dryRun", rep->dry_run);
-        cJSON_AddStringToObject(f, "decision", str_or_empty(rep->decision));
-        cJSON_AddNumberToObject(f, "violations", (double)rep->violation_count);
-        if (rep->violations != NULL && rep->violations[0] != '\0')
-            cJSON_AddStringToObject(f, "violation_messages", rep->violations);
-        cJSON_AddNumberToObject(f, "patch_ops", (double)rep->patch_ops);
-        cJSON_AddNumberToObject(f, "status", status);
-        cJSON_AddNumberToObject(f, "bytes", (double)r->received);
-        cJSON_AddNumberToObject(f, "micros", micros_since(r->start_ns));
-    }
-    log_json(LOG_INFO, "review", f);
+    log_add_str(&l, "endpoint", r->route == ROUTE_MUTATE ? "mutate" : "validate");
+    log_add_str(&l, "uid", rep->uid);
+    log_add_str(&l, "kind", rep->kind);
+    log_add_str(&l, "namespace", rep->namespace_);
+    log_add_str(&l, "name", rep->name);
+    log_add_str(&l, "operation", rep->operation);
+    log_add_bool(&l, "dryRun", rep->dry_run);
+    log_add_str(&l, "decision", rep->decision);
+    log_add_uint(&l, "violations", rep->violation_count);
+    if (rep->violations != NULL && rep->violations[0] != '\0')
+        log_add_str(&l, "violation_messages", rep->violations);
+    log_add_uint(&l, "patch_ops", rep->patch_ops);
+    log_add_uint(&l, "status", status);
+    log_add_uint(&l, "bytes", r->received);
+    log_add_uint(&l, "micros", (now_ns() - r->start_ns) / 1000u);
+    log_end(&l);
 }
 
 static enum MHD_Result handle_review(http_server *s, struct MHD_Connection *c, http_request *r)

@@ -6,11 +6,12 @@
  * rare and still written in one call). The level threshold is a plain variable set once at start,
  * before any thread exists.
  *
- * Values are encoded by cJSON, which escapes control characters but copies other bytes as they
- * are; a message that is not valid UTF-8 (say, a client's bytes quoted by libmicrohttpd) would
- * make the line invalid JSON, so every byte of an invalid UTF-8 sequence is replaced with '?'
- * before the line is written. Only string contents can hold bytes >= 0x80, so this never touches
- * the JSON structure.
+ * Lines are built by log_line (log_begin … log_end) straight into a buffer; log_json() splices
+ * in the members of a cJSON object printed by cJSON. Strings are escaped as RFC 8259 asks
+ * (quote, backslash, C0 controls) and other bytes copied as they are. A message that is not
+ * valid UTF-8 (say, a client's bytes quoted by libmicrohttpd) would make the line invalid JSON,
+ * so every byte of an invalid UTF-8 sequence is replaced with '?' before the line is written. Only
+ * string contents can hold bytes >= 0x80, so this never touches the JSON structure.
  */
 #include "log.h"
 
@@ -48,15 +49,30 @@ int log_enabled(log_level lvl)
     return lvl >= min_level;
 }
 
-/* RFC 3339 UTC with microseconds: 2024-05-01T12:34:56.123456Z (27 characters + NUL). */
+/* RFC 3339 UTC with microseconds: 2024-05-01T12:34:56.123456Z (27 characters + NUL; `len` is
+ * at least 28). The date and time to the second are formatted once per second per thread. */
 static void format_ts(char *buf, size_t len)
 {
+    static _Thread_local time_t cached_sec = -1;
+    static _Thread_local char cached[24]; /* 2024-05-01T12:34:56 */
+    static _Thread_local size_t cached_len;
     struct timespec ts;
-    struct tm tm;
     clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, len - n, ".%06ldZ", ts.tv_nsec / 1000);
+    if (ts.tv_sec != cached_sec) {
+        struct tm tm;
+        gmtime_r(&ts.tv_sec, &tm);
+        cached_len = strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
+        cached_sec = ts.tv_sec;
+    }
+    memcpy(buf, cached, cached_len);
+    unsigned long us = (unsigned long)ts.tv_nsec / 1000;
+    char *p = buf + cached_len;
+    *p++ = '.';
+    for (int i = 5; i >= 0; i--, us /= 10)
+        p[i] = (char)('0' + us % 10);
+    p[6] = 'Z';
+    p[7] = '\0';
+    (void)len;
 }
 
 /* Length of the valid UTF-8 sequence starting at s (at most `left` bytes), or 0 if invalid
@@ -134,63 +150,171 @@ static void write_fallback(log_level lvl)
         write_all(line, (size_t)n);
 }
 
-void log_json(log_level lvl, const char *event, cJSON *fields)
+/* Room for `n` more bytes in the line; false (and oom latched) when it cannot grow. */
+static bool reserve(log_line *l, size_t n)
+{
+    if (l->oom)
+        return false;
+    if (l->cap - l->len >= n)
+        return true;
+    size_t cap = l->cap * 2;
+    while (cap - l->len < n)
+        cap *= 2;
+    char *nb = l->buf == l->inline_buf ? malloc(cap) : realloc(l->buf, cap);
+    if (nb == NULL) {
+        l->oom = 1;
+        return false;
+    }
+    if (l->buf == l->inline_buf)
+        memcpy(nb, l->buf, l->len);
+    l->buf = nb;
+    l->cap = cap;
+    return true;
+}
+
+static void put_n(log_line *l, const char *s, size_t n)
+{
+    if (reserve(l, n)) {
+        memcpy(l->buf + l->len, s, n);
+        l->len += n;
+    }
+}
+
+static void put(log_line *l, const char *s)
+{
+    put_n(l, s, strlen(s));
+}
+
+/* `s` as a JSON string (RFC 8259 §7): '"', '\\' and the C0 controls escaped, other bytes as they
+ * are (invalid UTF-8 is replaced when the line is written). */
+static void put_string(log_line *l, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    put_n(l, "\"", 1);
+    const char *run = s;
+    for (;; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        put_n(l, run, (size_t)(s - run));
+        if (c == '\0')
+            break;
+        char esc[6] = {'\\', (char)c, 0, 0, 0, 0};
+        size_t n = 2;
+        switch (c) {
+        case '"':
+        case '\\':
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        default:
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            n = 6;
+        }
+        put_n(l, esc, n);
+        run = s + 1;
+    }
+    put_n(l, "\"", 1);
+}
+
+static void put_key(log_line *l, const char *key)
+{
+    put_n(l, ",", 1);
+    put_string(l, key);
+    put_n(l, ":", 1);
+}
+
+int log_begin(log_line *l, log_level lvl, const char *event)
 {
     if ((int)lvl < 0 || lvl > LOG_ERROR)
         lvl = LOG_ERROR;
-    if (!log_enabled(lvl)) {
+    if (!log_enabled(lvl))
+        return 0;
+    l->buf = l->inline_buf;
+    l->cap = sizeof l->inline_buf;
+    l->len = 0;
+    l->oom = 0;
+    l->lvl = lvl;
+    char ts[40];
+    format_ts(ts, sizeof ts);
+    put(l, "{\"ts\":\"");
+    put(l, ts);
+    put(l, "\",\"level\":\"");
+    put(l, level_names[lvl]);
+    put(l, "\",\"event\":");
+    put_string(l, event != NULL ? event : "");
+    return 1;
+}
+
+void log_add_str(log_line *l, const char *key, const char *value)
+{
+    put_key(l, key);
+    put_string(l, value != NULL ? value : "");
+}
+
+void log_add_uint(log_line *l, const char *key, unsigned long long value)
+{
+    char digits[24];
+    size_t i = sizeof digits;
+    do {
+        digits[--i] = (char)('0' + value % 10);
+        value /= 10;
+    } while (value != 0);
+    put_key(l, key);
+    put_n(l, digits + i, sizeof digits - i);
+}
+
+void log_add_bool(log_line *l, const char *key, int value)
+{
+    put_key(l, key);
+    put(l, value ? "true" : "false");
+}
+
+void log_end(log_line *l)
+{
+    put_n(l, "}\n", 2);
+    if (l->oom) {
+        write_fallback(l->lvl);
+    } else {
+        sanitize_utf8(l->buf, l->len);
+        write_all(l->buf, l->len);
+    }
+    if (l->buf != l->inline_buf)
+        free(l->buf);
+    l->buf = NULL;
+}
+
+void log_json(log_level lvl, const char *event, cJSON *fields)
+{
+    log_line l;
+    if (!log_begin(&l, lvl, event)) {
         cJSON_Delete(fields);
         return;
     }
-    char ts[40];
-    format_ts(ts, sizeof ts);
-
-    /* The head {"ts":…,"level":…,"event":…} is printed apart so that these three keys come
-     * first whatever `fields` holds; the two objects are then spliced into one. */
-    cJSON *head = cJSON_CreateObject();
-    char *h = NULL, *f = NULL, *line = NULL;
-    if (head == NULL || cJSON_AddStringToObject(head, "ts", ts) == NULL ||
-        cJSON_AddStringToObject(head, "level", level_names[lvl]) == NULL ||
-        cJSON_AddStringToObject(head, "event", event ? event : "") == NULL)
-        goto fail;
-    h = cJSON_PrintUnformatted(head);
-    if (h == NULL)
-        goto fail;
+    /* The fields object's members, spliced in after the head: its text without the braces. */
     if (fields != NULL && cJSON_IsObject(fields) && fields->child != NULL) {
-        f = cJSON_PrintUnformatted(fields);
-        if (f == NULL)
-            goto fail;
+        char *f = cJSON_PrintUnformatted(fields);
+        if (f == NULL) {
+            l.oom = 1;
+        } else {
+            put_n(&l, ",", 1);
+            put_n(&l, f + 1, strlen(f) - 2);
+        }
+        cJSON_free(f);
     }
-    size_t hl = strlen(h); /* "{…}" */
-    size_t fl = f ? strlen(f) : 0;
-    line = malloc(hl + fl + 2);
-    if (line == NULL)
-        goto fail;
-    size_t n;
-    if (f != NULL) {
-        memcpy(line, h, hl - 1); /* without the closing brace */
-        line[hl - 1] = ',';
-        memcpy(line + hl, f + 1, fl - 1); /* without the opening brace */
-        n = hl + fl - 1;
-    } else {
-        memcpy(line, h, hl);
-        n = hl;
-    }
-    line[n++] = '\n';
-    sanitize_utf8(line, n);
-    write_all(line, n);
-    free(line);
-    cJSON_free(h);
-    cJSON_free(f);
-    cJSON_Delete(head);
     cJSON_Delete(fields);
-    return;
-fail:
-    write_fallback(lvl);
-    cJSON_free(h);
-    cJSON_free(f);
-    cJSON_Delete(head);
-    cJSON_Delete(fields);
+    log_end(&l);
 }
 
 void log_msg(log_level lvl, const char *event, const char *fmt, ...)

@@ -27,6 +27,41 @@ int log_enabled(log_level lvl);
  */
 void log_json(log_level lvl, const char *event, cJSON *fields);
 
+/*
+ * A line built field by field, without an intermediate tree: the request path's form of
+ * log_json() (the review line, SPEC §8). Fields appear in the order they are added, after
+ * "ts", "level" and "event"; string values are JSON-escaped here. Lines up to
+ * sizeof inline_buf bytes need no allocation; longer ones grow on the heap, and if that fails
+ * the line is written as log_json() writes it when out of memory ("event":"log_failed").
+ *
+ *   log_line l;
+ *   if (log_begin(&l, LOG_INFO, "review")) {
+ *       log_add_str(&l, "uid", uid);
+ *       log_add_uint(&l, "status", 200);
+ *       log_end(&l);
+ *   }
+ */
+typedef struct {
+    char *buf; /* inline_buf, or heap memory once the line outgrew it */
+    size_t len;
+    size_t cap;
+    int oom;
+    log_level lvl;
+    char inline_buf[1024];
+} log_line;
+
+/* log_begin — start a line at `lvl` with "ts", "level" and "event". Returns 0 (and nothing to
+ * end) when `lvl` is below the threshold, else 1: log_end() must follow. */
+int log_begin(log_line *l, log_level lvl, const char *event);
+/* log_add_str — "key": value as a JSON string (NULL is written as ""). */
+void log_add_str(log_line *l, const char *key, const char *value);
+/* log_add_uint — "key": value as a JSON number. */
+void log_add_uint(log_line *l, const char *key, unsigned long long value);
+/* log_add_bool — "key": true or false. */
+void log_add_bool(log_line *l, const char *key, int value);
+/* log_end — close the line, write it with one write(2) and free what it allocated. */
+void log_end(log_line *l);
+
 /* log_msg — write one line {"event": event, "msg": <printf-formatted text>}. */
 void log_msg(log_level lvl, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -1,0 +1,215 @@
+/*
+ * test_log.c — the JSON-lines log: every line parses as one JSON object whose values read back
+ * exactly as given (quotes, backslashes, control characters, UTF-8), lines longer than the
+ * inline buffer, invalid UTF-8 replaced, levels below the threshold dropped, and log_json()
+ * splicing its fields after the head.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "log.h"
+
+/* Runs `fn` with stderr sent to a temporary file and returns what it wrote (caller frees). */
+static char *capture(void (*fn)(void))
+{
+    fflush(stderr);
+    FILE *tmp = tmpfile();
+    assert_non_null(tmp);
+    int saved = dup(STDERR_FILENO);
+    assert_true(saved >= 0);
+    assert_true(dup2(fileno(tmp), STDERR_FILENO) >= 0);
+    fn();
+    assert_true(dup2(saved, STDERR_FILENO) >= 0);
+    close(saved);
+    off_t n = lseek(fileno(tmp), 0, SEEK_END); /* the log writes with write(2) */
+    assert_true(n >= 0);
+    char *text = calloc(1, (size_t)n + 1);
+    assert_non_null(text);
+    assert_int_equal(pread(fileno(tmp), text, (size_t)n, 0), (ssize_t)n);
+    fclose(tmp);
+    return text;
+}
+
+/* The one line in `text`, parsed; fails unless there is exactly one, ending in '\n'. */
+static cJSON *only_line(const char *text)
+{
+    const char *nl = strchr(text, '\n');
+    assert_non_null(nl);
+    assert_int_equal(nl[1], '\0');
+    cJSON *j = cJSON_ParseWithLength(text, (size_t)(nl - text));
+    assert_non_null(j);
+    assert_true(cJSON_IsObject(j));
+    return j;
+}
+
+static const char *str(const cJSON *j, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+    assert_true(cJSON_IsString(v));
+    return v->valuestring;
+}
+
+static const char awkward[] = "q\"b\\s/\n\r\t\x01\x1f\x7f é ✓ 🙂 end";
+
+static void write_review_like_line(void)
+{
+    log_line l;
+    assert_int_equal(log_begin(&l, LOG_INFO, "review"), 1);
+    log_add_str(&l, "name", awkward);
+    log_add_str(&l, "absent", NULL);
+    log_add_uint(&l, "zero", 0);
+    log_add_uint(&l, "big", 18446744073709551615ull);
+    log_add_bool(&l, "yes", 1);
+    log_add_bool(&l, "no", 0);
+    log_end(&l);
+}
+
+static void test_values_read_back_exactly(void **state)
+{
+    (void)state;
+    char *text = capture(write_review_like_line);
+    cJSON *j = only_line(text);
+    /* The head comes first, in this order. */
+    assert_true(strncmp(text, "{\"ts\":\"", 7) == 0);
+    assert_non_null(strstr(text, "\",\"level\":\"info\",\"event\":\"review\","));
+    const char *ts = str(j, "ts");
+    assert_int_equal(strlen(ts), 27); /* 2024-05-01T12:34:56.123456Z */
+    assert_int_equal(ts[10], 'T');
+    assert_int_equal(ts[19], '.');
+    assert_int_equal(ts[26], 'Z');
+    assert_string_equal(str(j, "name"), awkward);
+    assert_string_equal(str(j, "absent"), "");
+    assert_true(cJSON_IsNumber(cJSON_GetObjectItem(j, "zero")));
+    assert_true(strstr(text, "\"big\":18446744073709551615,") != NULL);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "yes")));
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(j, "no")));
+    cJSON_Delete(j);
+    free(text);
+}
+
+static char *long_value;
+
+static void write_long_line(void)
+{
+    log_line l;
+    assert_int_equal(log_begin(&l, LOG_WARN, "long"), 1);
+    log_add_str(&l, "a", long_value);
+    log_add_str(&l, "b", "after");
+    log_end(&l);
+}
+
+static void test_a_line_longer_than_the_inline_buffer_is_whole(void **state)
+{
+    (void)state;
+    size_t n = 3 * sizeof(((log_line *)0)->inline_buf) + 7;
+    long_value = malloc(n + 1);
+    assert_non_null(long_value);
+    for (size_t i = 0; i < n; i++)
+        long_value[i] = i % 50 == 49 ? '"' : (char)('a' + i % 26);
+    long_value[n] = '\0';
+    char *text = capture(write_long_line);
+    cJSON *j = only_line(text);
+    assert_string_equal(str(j, "a"), long_value);
+    assert_string_equal(str(j, "b"), "after");
+    assert_string_equal(str(j, "level"), "warn");
+    cJSON_Delete(j);
+    free(text);
+    free(long_value);
+}
+
+static void write_invalid_utf8(void)
+{
+    log_line l;
+    assert_int_equal(log_begin(&l, LOG_ERROR, "bytes"), 1);
+    log_add_str(&l, "v", "a\xff\xc3(b\xed\xa0\x80z");
+    log_end(&l);
+}
+
+static void test_invalid_utf8_is_replaced(void **state)
+{
+    (void)state;
+    char *text = capture(write_invalid_utf8);
+    cJSON *j = only_line(text);
+    assert_string_equal(str(j, "v"), "a?"
+                                     "?(b?"
+                                     "??z");
+    cJSON_Delete(j);
+    free(text);
+}
+
+static void write_below_threshold(void)
+{
+    log_set_level(LOG_WARN);
+    log_line l;
+    assert_int_equal(log_begin(&l, LOG_INFO, "quiet"), 0);
+    log_json(LOG_DEBUG, "quiet", cJSON_CreateObject());
+    log_msg(LOG_INFO, "quiet", "%s", "dropped");
+    log_set_level(LOG_INFO);
+}
+
+static void test_lines_below_the_threshold_are_dropped(void **state)
+{
+    (void)state;
+    char *text = capture(write_below_threshold);
+    assert_string_equal(text, "");
+    free(text);
+}
+
+static void write_log_json(void)
+{
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "path", "/mutate\n");
+    cJSON_AddNumberToObject(f, "n", 3);
+    log_json(LOG_INFO, "spliced", f);
+    log_json(LOG_INFO, "empty", cJSON_CreateObject());
+    log_msg(LOG_WARN, "msg", "%d %s", 42, "tail\"");
+}
+
+static void test_log_json_and_log_msg_splice_their_fields(void **state)
+{
+    (void)state;
+    char *text = capture(write_log_json);
+    char *second = strchr(text, '\n') + 1;
+    char *third = strchr(second, '\n') + 1;
+    char save = *second;
+    *second = '\0';
+    cJSON *a = only_line(text);
+    *second = save;
+    assert_string_equal(str(a, "event"), "spliced");
+    assert_string_equal(str(a, "path"), "/mutate\n");
+    assert_int_equal(cJSON_GetObjectItem(a, "n")->valueint, 3);
+    save = *third;
+    *third = '\0';
+    cJSON *b = only_line(second);
+    *third = save;
+    assert_string_equal(str(b, "event"), "empty");
+    assert_int_equal(cJSON_GetArraySize(b), 3);
+    cJSON *c = only_line(third);
+    assert_string_equal(str(c, "msg"), "42 tail\"");
+    assert_string_equal(str(c, "level"), "warn");
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    cJSON_Delete(c);
+    free(text);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_values_read_back_exactly),
+        cmocka_unit_test(test_a_line_longer_than_the_inline_buffer_is_whole),
+        cmocka_unit_test(test_invalid_utf8_is_replaced),
+        cmocka_unit_test(test_lines_below_the_threshold_are_dropped),
+        cmocka_unit_test(test_log_json_and_log_msg_splice_their_fields),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
