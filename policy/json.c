@@ -1,12 +1,13 @@
 /*
- * json.c — strict JSON reading (SPEC §9). A syntax pass checks the text against RFC 8259 and
- * what cJSON lets through, cJSON builds the tree, and a walk over the tree refuses duplicate
- * keys (reported at their position, found by a second syntax pass).
+ * json.c — strict JSON reading (SPEC §9). One pass checks the text against RFC 8259 and builds
+ * cJSON's tree, and a walk over the tree refuses duplicate keys (reported at their position,
+ * found by reading the text again).
  */
 #include "json.h"
 
 #include "text.h"
 
+#include <locale.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,18 +66,16 @@ static size_t utf8_seq(const unsigned char *p, size_t left)
     return n;
 }
 
-static bool is_hex(unsigned char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 /*
- * A syntax pass over the text, to RFC 8259 exactly, before cJSON builds the tree. cJSON is
- * more lenient than Go in ways that matter here: it skips any byte <= 0x20 as white space,
- * hands numbers such as "01" or "1." to strtod, reads a malformed \u escape as U+0000 (which
- * ends its C string: the \u0000 hole again), and checks no UTF-8. This pass refuses all of
- * that, plus an escaped \u0000 and a byte-order mark, and counts object keys in document order
- * so that a duplicate found later in the tree can be reported at its position.
+ * The reader: RFC 8259 exactly, building cJSON's tree as it goes (nodes and strings from
+ * cJSON's allocator, linked as cJSON's own parser links them: a container's first child's
+ * `prev` is its last). It is stricter than cJSON's parser, which is more lenient than Go in
+ * ways that matter here: cJSON skips any byte <= 0x20 as white space, hands numbers such as
+ * "01" or "1." to strtod, reads a malformed \u escape as U+0000 (which ends its C string: the
+ * \u0000 hole again), and checks no UTF-8. This reader refuses all of that, plus an escaped
+ * \u0000, an unpaired UTF-16 surrogate escape and a byte-order mark. It counts object keys in
+ * document order so that a duplicate found later in the tree can be reported at its position.
+ * Numbers are converted by strtod() from their text, as cJSON converts them.
  */
 typedef struct {
     const unsigned char *s;
@@ -87,66 +86,210 @@ typedef struct {
     size_t want_key; /* record the offset of key number want_key (SIZE_MAX: none) */
     size_t key_offset;
     const char *error;
-} syntax;
+} reader;
 
 #define JSON_MAX_DEPTH 1000 /* as cJSON's CJSON_NESTING_LIMIT */
 
-static void skip_ws(syntax *x)
+static void skip_ws(reader *x)
 {
     while (x->pos < x->len && (x->s[x->pos] == ' ' || x->s[x->pos] == '\t' ||
                                x->s[x->pos] == '\n' || x->s[x->pos] == '\r'))
         x->pos++;
 }
 
-static bool fail(syntax *x, const char *why)
+static cJSON *fail(reader *x, const char *why)
+{
+    x->error = why;
+    return NULL;
+}
+
+static bool refuse(reader *x, const char *why)
 {
     x->error = why;
     return false;
 }
 
-static bool syn_string(syntax *x)
+/* The four hex digits at p as a number, or -1 when one is not a hex digit. */
+static long hex4(const unsigned char *p)
 {
-    x->pos++; /* the opening quote */
-    while (x->pos < x->len) {
-        unsigned char c = x->s[x->pos];
-        if (c == '"') {
-            x->pos++;
-            return true;
-        }
-        if (c < 0x20)
-            return fail(x, "control character in a string must be escaped");
-        if (c >= 0x80) {
-            size_t n = utf8_seq(x->s + x->pos, x->len - x->pos);
-            if (n == 0)
-                return fail(x, "invalid UTF-8");
-            x->pos += n;
-            continue;
-        }
-        if (c != '\\') {
-            x->pos++;
-            continue;
-        }
-        if (x->pos + 1 >= x->len)
-            break;
-        unsigned char e = x->s[x->pos + 1];
-        if (e == 'u') {
-            const unsigned char *h = x->s + x->pos + 2;
-            if (x->pos + 6 > x->len || !is_hex(h[0]) || !is_hex(h[1]) || !is_hex(h[2]) ||
-                !is_hex(h[3]))
-                return fail(x, "invalid \\u escape in a string");
-            if (memcmp(h, "0000", 4) == 0)
-                return fail(x, "\\u0000 in a string is not accepted");
-            x->pos += 6;
-        } else if (strchr("\"\\/bfnrt", e) && e != '\0') {
-            x->pos += 2;
-        } else {
-            return fail(x, "invalid escape in a string");
-        }
+    long v = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned char c = p[i];
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        if (d < 0)
+            return -1;
+        v = v * 16 + d;
     }
-    return fail(x, "unterminated string");
+    return v;
 }
 
-static bool digits(syntax *x)
+/* The \u escape at p (at most `left` bytes): its code point, or -1 when it is not "\u" and
+ * four hex digits. */
+static long u_escape(const unsigned char *p, size_t left)
+{
+    if (left < 6 || p[0] != '\\' || p[1] != 'u')
+        return -1;
+    return hex4(p + 2);
+}
+
+/*
+ * Check the string whose opening quote is at x->pos and move past its closing quote. On
+ * success *start and *end delimit its text between the quotes and *plain says whether it holds
+ * no escape; on failure x->pos is at the offending byte and x->error says why.
+ */
+/* 1 for the bytes a string holds as they are (printable ASCII but '"' and '\\'): the fast
+ * path of scan_string(). */
+static const unsigned char plain_byte[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+static bool scan_string(reader *x, size_t *start, size_t *end, bool *plain)
+{
+    const unsigned char *s = x->s;
+    size_t len = x->len;
+    size_t p = x->pos + 1;
+    *start = p;
+    *plain = true;
+    while (p < len) {
+        if (plain_byte[s[p]]) {
+            p++;
+            continue;
+        }
+        unsigned char c = s[p];
+        if (c == '"') {
+            *end = p;
+            x->pos = p + 1;
+            return true;
+        }
+        x->pos = p;
+        if (c < 0x20)
+            return refuse(x, "control character in a string must be escaped");
+        if (c >= 0x80) {
+            size_t n = utf8_seq(s + p, len - p);
+            if (n == 0)
+                return refuse(x, "invalid UTF-8");
+            p += n;
+            continue;
+        }
+        /* A backslash. */
+        *plain = false;
+        if (p + 1 >= len)
+            break;
+        unsigned char e = s[p + 1];
+        if (e != 'u') {
+            if (strchr("\"\\/bfnrt", e) == NULL || e == '\0')
+                return refuse(x, "invalid escape in a string");
+            p += 2;
+            continue;
+        }
+        long cp = u_escape(s + p, len - p);
+        if (cp < 0)
+            return refuse(x, "invalid \\u escape in a string");
+        if (cp == 0)
+            return refuse(x, "\\u0000 in a string is not accepted");
+        if (cp >= 0xdc00 && cp <= 0xdfff)
+            return refuse(x, "unpaired UTF-16 surrogate in a \\u escape");
+        if (cp >= 0xd800 && cp <= 0xdbff) {
+            long lo = u_escape(s + p + 6, len - p - 6);
+            if (lo < 0 && len - p - 6 >= 2 && s[p + 6] == '\\' && s[p + 7] == 'u') {
+                x->pos = p + 6;
+                return refuse(x, "invalid \\u escape in a string");
+            }
+            if (lo < 0xdc00 || lo > 0xdfff)
+                return refuse(x, "unpaired UTF-16 surrogate in a \\u escape");
+            p += 12;
+        } else {
+            p += 6;
+        }
+    }
+    x->pos = p;
+    return refuse(x, "unterminated string");
+}
+
+static size_t put_utf8(char *out, unsigned long cp)
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xc0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xe0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        out[2] = (char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    out[0] = (char)(0xf0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+    out[3] = (char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+/* The string at x->pos, checked and decoded into memory from cJSON's allocator; NULL on
+ * failure (x->error says why). Decoded text is never longer than its escaped form. */
+static char *read_string(reader *x)
+{
+    size_t start, end;
+    bool plain;
+    if (!scan_string(x, &start, &end, &plain))
+        return NULL;
+    char *out = cJSON_malloc(end - start + 1);
+    if (out == NULL) {
+        fail(x, "out of memory");
+        return NULL;
+    }
+    if (plain) {
+        memcpy(out, x->s + start, end - start);
+        out[end - start] = '\0';
+        return out;
+    }
+    size_t o = 0;
+    for (size_t p = start; p < end;) {
+        const unsigned char *e = memchr(x->s + p, '\\', end - p);
+        size_t run = e != NULL ? (size_t)(e - x->s) - p : end - p;
+        memcpy(out + o, x->s + p, run);
+        o += run;
+        p += run;
+        if (p == end)
+            break;
+        /* An escape, checked by scan_string(). */
+        static const char simple_from[] = "\"\\/bfnrt";
+        static const char simple_to[] = "\"\\/\b\f\n\r\t";
+        unsigned char c = x->s[p + 1];
+        if (c != 'u') {
+            out[o++] = simple_to[strchr(simple_from, c) - simple_from];
+            p += 2;
+            continue;
+        }
+        unsigned long cp = (unsigned long)hex4(x->s + p + 2);
+        p += 6;
+        if (cp >= 0xd800 && cp <= 0xdbff) {
+            unsigned long lo = (unsigned long)hex4(x->s + p + 2);
+            cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+            p += 6;
+        }
+        o += put_utf8(out + o, cp);
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static bool digits(reader *x)
 {
     size_t start = x->pos;
     while (x->pos < x->len && x->s[x->pos] >= '0' && x->s[x->pos] <= '9')
@@ -154,8 +297,10 @@ static bool digits(syntax *x)
     return x->pos > start;
 }
 
-static bool syn_number(syntax *x)
+static cJSON *read_number(reader *x)
 {
+    size_t start = x->pos;
+    bool fraction = false;
     if (x->s[x->pos] == '-')
         x->pos++;
     if (x->pos < x->len && x->s[x->pos] == '0')
@@ -164,6 +309,7 @@ static bool syn_number(syntax *x)
         return fail(x, "invalid number");
     if (x->pos < x->len && x->s[x->pos] == '.') {
         x->pos++;
+        fraction = true;
         if (!digits(x))
             return fail(x, "invalid number");
     }
@@ -174,39 +320,79 @@ static bool syn_number(syntax *x)
         if (!digits(x))
             return fail(x, "invalid number");
     }
-    return true;
+    /* strtod() wants a C string and reads the decimal point of the current locale, as cJSON
+     * does (only "C" in this project's programs, but a host program may set another). */
+    size_t n = x->pos - start;
+    char small[64];
+    char *text = n < sizeof small ? small : malloc(n + 1);
+    if (text == NULL)
+        return fail(x, "out of memory");
+    memcpy(text, x->s + start, n);
+    text[n] = '\0';
+    if (fraction) {
+        char point = localeconv()->decimal_point[0];
+        if (point != '.' && point != '\0')
+            *strchr(text, '.') = point;
+    }
+    cJSON *item = cJSON_CreateNumber(strtod(text, NULL));
+    if (text != small)
+        free(text);
+    return item != NULL ? item : fail(x, "out of memory");
 }
 
-static bool syn_value(syntax *x);
+static cJSON *read_value(reader *x);
 
-static bool syn_container(syntax *x, bool object)
+static cJSON *read_container(reader *x, bool object)
 {
     if (++x->depth > JSON_MAX_DEPTH)
         return fail(x, "nested deeper than 1000 levels");
+    cJSON *c = object ? cJSON_CreateObject() : cJSON_CreateArray();
+    if (c == NULL)
+        return fail(x, "out of memory");
     x->pos++; /* '{' or '[' */
     skip_ws(x);
     unsigned char close = object ? '}' : ']';
     if (x->pos < x->len && x->s[x->pos] == close) {
         x->pos++;
         x->depth--;
-        return true;
+        return c;
     }
+    cJSON *last = NULL;
     for (;;) {
+        char *key = NULL;
         if (object) {
-            if (x->pos >= x->len || x->s[x->pos] != '"')
-                return fail(x, "expected a string key");
+            if (x->pos >= x->len || x->s[x->pos] != '"') {
+                fail(x, "expected a string key");
+                break;
+            }
             if (x->keys++ == x->want_key)
                 x->key_offset = x->pos;
-            if (!syn_string(x))
-                return false;
+            key = read_string(x);
+            if (key == NULL)
+                break;
             skip_ws(x);
-            if (x->pos >= x->len || x->s[x->pos] != ':')
-                return fail(x, "expected ':' after a key");
+            if (x->pos >= x->len || x->s[x->pos] != ':') {
+                cJSON_free(key);
+                fail(x, "expected ':' after a key");
+                break;
+            }
             x->pos++;
             skip_ws(x);
         }
-        if (!syn_value(x))
-            return false;
+        cJSON *v = read_value(x);
+        if (v == NULL) {
+            cJSON_free(key);
+            break;
+        }
+        v->string = key;
+        if (last == NULL) {
+            c->child = v;
+        } else {
+            last->next = v;
+            v->prev = last;
+        }
+        last = v;
+        c->child->prev = last;
         skip_ws(x);
         if (x->pos < x->len && x->s[x->pos] == ',') {
             x->pos++;
@@ -216,49 +402,69 @@ static bool syn_container(syntax *x, bool object)
         if (x->pos < x->len && x->s[x->pos] == close) {
             x->pos++;
             x->depth--;
-            return true;
+            return c;
         }
-        return fail(x, object ? "expected ',' or '}'" : "expected ',' or ']'");
+        fail(x, object ? "expected ',' or '}'" : "expected ',' or ']'");
+        break;
     }
+    cJSON_Delete(c);
+    return NULL;
 }
 
-static bool syn_literal(syntax *x, const char *word)
+static cJSON *read_literal(reader *x, const char *word, cJSON *(*make)(void))
 {
     size_t n = strlen(word);
     if (x->len - x->pos < n || memcmp(x->s + x->pos, word, n) != 0)
         return fail(x, "invalid literal");
     x->pos += n;
-    return true;
+    cJSON *item = make();
+    if (item == NULL)
+        return fail(x, "out of memory");
+    if (cJSON_IsTrue(item))
+        item->valueint = 1; /* as cJSON's parser leaves it */
+    return item;
 }
 
-static bool syn_value(syntax *x)
+static cJSON *read_value(reader *x)
 {
     if (x->pos >= x->len)
         return fail(x, "unexpected end of input");
     unsigned char c = x->s[x->pos];
     switch (c) {
     case '{':
-        return syn_container(x, true);
+        return read_container(x, true);
     case '[':
-        return syn_container(x, false);
-    case '"':
-        return syn_string(x);
+        return read_container(x, false);
+    case '"': {
+        char *text = read_string(x);
+        if (text == NULL)
+            return NULL;
+        cJSON *item = cJSON_CreateNull();
+        if (item == NULL) {
+            cJSON_free(text);
+            return fail(x, "out of memory");
+        }
+        item->type = cJSON_String;
+        item->valuestring = text;
+        return item;
+    }
     case 't':
-        return syn_literal(x, "true");
+        return read_literal(x, "true", cJSON_CreateTrue);
     case 'f':
-        return syn_literal(x, "false");
+        return read_literal(x, "false", cJSON_CreateFalse);
     case 'n':
-        return syn_literal(x, "null");
+        return read_literal(x, "null", cJSON_CreateNull);
     default:
         if (c == '-' || (c >= '0' && c <= '9'))
-            return syn_number(x);
+            return read_number(x);
         return fail(x, c >= 0x80 ? "unexpected byte (not JSON; a byte-order mark?)"
                                  : "unexpected character");
     }
 }
 
-/* Check the whole text. Returns true when it is one JSON value and nothing but white space. */
-static bool syntax_check(const char *text, size_t len, size_t want_key, syntax *x)
+/* Read the whole text: one JSON value and nothing but white space. NULL on failure, with
+ * x->pos and x->error saying where and why. */
+static cJSON *read_document(const char *text, size_t len, size_t want_key, reader *x)
 {
     memset(x, 0, sizeof *x);
     x->s = (const unsigned char *)text;
@@ -269,12 +475,15 @@ static bool syntax_check(const char *text, size_t len, size_t want_key, syntax *
     skip_ws(x);
     if (x->pos == len)
         return fail(x, "empty JSON document");
-    if (!syn_value(x))
-        return false;
+    cJSON *root = read_value(x);
+    if (root == NULL)
+        return NULL;
     skip_ws(x);
-    if (x->pos < len)
+    if (x->pos < len) {
+        cJSON_Delete(root);
         return fail(x, "unexpected data after the JSON value");
-    return true;
+    }
+    return root;
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -294,12 +503,12 @@ static const cJSON *find_duplicate(const cJSON *item, bool *oom)
         size_t n = 0;
         for (const cJSON *c = item->child; c; c = c->next)
             n++;
-        if (n > 1 && n <= 8) { /* small objects, most of them: compare pairwise */
+        if (n > 1 && n <= 16) { /* small objects, most of them: compare pairwise */
             for (const cJSON *a = item->child; a; a = a->next)
                 for (const cJSON *b = a->next; b; b = b->next)
-                    if (strcmp(a->string, b->string) == 0)
+                    if (a->string[0] == b->string[0] && strcmp(a->string, b->string) == 0)
                         return b;
-        } else if (n > 8) {
+        } else if (n > 16) {
             const cJSON **v = malloc(n * sizeof *v);
             if (!v) {
                 *oom = true;
@@ -355,17 +564,10 @@ static bool key_index(const cJSON *item, const cJSON *target, size_t *count)
 cJSON *json_parse_strict(const char *text, size_t len, json_error *err)
 {
     memset(err, 0, sizeof *err);
-    syntax x;
-    if (!syntax_check(text, len, SIZE_MAX, &x)) {
+    reader x;
+    cJSON *root = read_document(text, len, SIZE_MAX, &x);
+    if (root == NULL) {
         set_error(err, text, x.pos, x.error);
-        return NULL;
-    }
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    if (!root) {
-        /* Valid JSON cJSON still refuses: an unpaired UTF-16 surrogate escape, or memory. */
-        size_t off = end && end >= text && end <= text + len ? (size_t)(end - text) : 0;
-        set_error(err, text, off, "JSON that cannot be decoded (an unpaired \\u surrogate?)");
         return NULL;
     }
     bool oom = false;
@@ -382,11 +584,12 @@ cJSON *json_parse_strict(const char *text, size_t len, json_error *err)
         size_t n = shown ? text_cut_utf8(shown, strlen(shown), 120) : 0;
         snprintf(msg, sizeof msg, "duplicate key \"%.*s\"", (int)n, shown ? shown : "");
         free(shown);
+        /* Its position: read the text again, noting where key number `index` starts. */
         size_t index = 0;
         key_index(root, dup, &index);
-        syntax_check(text, len, index, &x);
-        set_error(err, text, x.key_offset, msg);
         cJSON_Delete(root);
+        cJSON_Delete(read_document(text, len, index, &x));
+        set_error(err, text, x.key_offset, msg);
         return NULL;
     }
     return root;

@@ -25,9 +25,11 @@ typedef struct {
  * json_parse_strict — parse `len` bytes of `text` (need not be NUL-terminated) into a new cJSON
  * tree the caller frees with cJSON_Delete(). Returns NULL and fills `err` (line, column,
  * message) when the text is not one RFC 8259 JSON value with nothing but white space around
- * it, holds invalid UTF-8 or a byte-order mark, a raw control character, a malformed escape
- * or an escaped \u0000 inside a string, a duplicate key in any object (reported at the
- * later occurrence), or nests deeper than 1000 levels (cJSON's limit).
+ * it, holds invalid UTF-8 or a byte-order mark, a raw control character, a malformed escape,
+ * an escaped \u0000 or an unpaired UTF-16 surrogate escape inside a string, a duplicate key in
+ * any object (reported at the later occurrence), or nests deeper than 1000 levels (cJSON's
+ * limit). The tree is the one cJSON_Parse() builds from the same text (nodes and strings from
+ * cJSON's allocator, numbers through strtod()), read in a single pass.
  */
 cJSON *json_parse_strict(const char *text, size_t len, json_error *err);
 

@@ -12,7 +12,8 @@
  * Invariants:
  *   1. json_parse_strict() accepts exactly what the reference accepts;
  *   2. when both accept, the trees are equal (same types, member order, strings byte for byte,
- *      numbers bit for bit), and equal to plain cJSON's tree of the same text;
+ *      numbers bit for bit), and equal to plain cJSON's tree of the same text, down to
+ *      valueint and the list links;
  *   3. what it accepts round-trips: cJSON's printed text of the tree is accepted again and gives
  *      an equal tree — numbers within one unit in the last place, as cJSON prints them; numbers
  *      out of the range of a double (1e999) print as null and are left out of this check (see
@@ -348,6 +349,23 @@ static bool same_tree(const cJSON *a, const cJSON *b, bool exact)
     return true;
 }
 
+/* The tree is the one cJSON's own parser builds, to the last field code may read: number
+ * bits and valueint (saturated to int; 1 for true, as cJSON's parser leaves it), and the list
+ * links cJSON's functions rely on (each child's prev is the one before; the first child's prev
+ * is the last, which cJSON_AddItemToArray appends after). */
+static bool same_as_cjson(const cJSON *a, const cJSON *b)
+{
+    if (a->type != b->type || a->valueint != b->valueint ||
+        memcmp(&a->valuedouble, &b->valuedouble, sizeof a->valuedouble) != 0)
+        return false;
+    const cJSON *x = a->child, *y = b->child, *last = NULL;
+    for (; x != NULL && y != NULL; last = x, x = x->next, y = y->next) {
+        if ((last != NULL && x->prev != last) || !same_as_cjson(x, y))
+            return false;
+    }
+    return x == NULL && y == NULL && (a->child == NULL || a->child->prev == last);
+}
+
 static bool has_nonfinite(const cJSON *item)
 {
     if (cJSON_IsNumber(item))
@@ -399,6 +417,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     cJSON *plain = cJSON_ParseWithLength(text, size);
     FUZZ_CHECK(plain != NULL && same_tree(strict, plain, true), "cJSON reads the text differently");
+    FUZZ_CHECK(same_as_cjson(strict, plain), "the tree's numbers or links differ from cJSON's");
     cJSON_Delete(plain);
 
     if (!has_nonfinite(strict)) {

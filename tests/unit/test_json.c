@@ -290,6 +290,61 @@ static void test_valid_unicode_escapes_accepted(void **state)
     cJSON_Delete(root);
 }
 
+static void test_every_escape_decoded_and_numbers_read_as_cjson_reads_them(void **state)
+{
+    (void)state;
+    /* Escapes next to plain runs, at both ends of a string and in a key; numbers of every
+     * form of the grammar, compared with cJSON's own reading of the same text. */
+    const char *text = "{\"k\\u0041\\n\": [\"\\\"\\\\\\/\\b\\f\\n\\r\\tx\\u007f\",\n"
+                       " \"\\uD7FF\\uE000\\uDBFF\\uDFFF\", -0, 0.5e-3, 1E+2, -12.75, 2147483648,\n"
+                       " 123456789012345678901234567890, 1e400, true, false, null, {}, []]}";
+    json_error err;
+    cJSON *mine = json_parse_strict(text, strlen(text), &err);
+    assert_non_null(mine);
+    cJSON *theirs = cJSON_Parse(text);
+    assert_non_null(theirs);
+    const cJSON *list = json_get(mine, "kA\n");
+    assert_non_null(list);
+    assert_string_equal(cJSON_GetArrayItem(list, 0)->valuestring, "\"\\/\b\f\n\r\tx\x7f");
+    assert_string_equal(cJSON_GetArrayItem(list, 1)->valuestring,
+                        "\xed\x9f\xbf\xee\x80\x80\xf4\x8f\xbf\xbf");
+    char *a = cJSON_PrintUnformatted(mine);
+    char *b = cJSON_PrintUnformatted(theirs);
+    assert_string_equal(a, b);
+    /* Numbers bit for bit (1e400 is infinity for both, which cJSON_Compare calls unequal). */
+    const cJSON *other = json_get(theirs, "kA\n");
+    for (int i = 0; i < cJSON_GetArraySize(list); i++) {
+        const cJSON *x = cJSON_GetArrayItem(list, i), *y = cJSON_GetArrayItem(other, i);
+        assert_int_equal(x->type, y->type);
+        assert_memory_equal(&x->valuedouble, &y->valuedouble, sizeof x->valuedouble);
+        assert_int_equal(x->valueint, y->valueint);
+    }
+    /* The last child is reachable from the first, as cJSON links its own lists. */
+    assert_ptr_equal(list->child->prev, cJSON_GetArrayItem(list, cJSON_GetArraySize(list) - 1));
+    assert_int_equal(cJSON_GetArrayItem(list, 6)->valueint, 2147483647); /* saturated */
+    cJSON_free(a);
+    cJSON_free(b);
+    cJSON_Delete(mine);
+    cJSON_Delete(theirs);
+}
+
+static void test_unpaired_surrogate_escape_refused_at_its_position(void **state)
+{
+    (void)state;
+    /* Go would read U+FFFD; refusing is this project's choice (json.h). */
+    json_error err;
+    assert_true(refused("[\"ab\\ud800\"]", &err)); /* high, then the end */
+    assert_int_equal(err.column, 5);
+    assert_non_null(strstr(err.message, "surrogate"));
+    assert_true(refused("[\"\\udc00\"]", &err)); /* low alone */
+    assert_int_equal(err.column, 3);
+    assert_true(refused("[\"\\ud800\\u0041\"]", &err)); /* high, then not low */
+    assert_int_equal(err.column, 3);
+    assert_true(refused("[\"\\ud800\\uZZZZ\"]", &err)); /* high, then a bad escape */
+    assert_int_equal(err.column, 9);
+    assert_non_null(strstr(err.message, "invalid \\u escape"));
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* UTF-8                                                                                     */
 
@@ -623,6 +678,8 @@ int main(void)
         cmocka_unit_test(test_utf8_above_max_code_point_refused),
         cmocka_unit_test(test_utf8_invalid_outside_string_refused),
         cmocka_unit_test(test_utf8_valid_multibyte_accepted),
+        cmocka_unit_test(test_every_escape_decoded_and_numbers_read_as_cjson_reads_them),
+        cmocka_unit_test(test_unpaired_surrogate_escape_refused_at_its_position),
         cmocka_unit_test(test_raw_control_character_in_string_refused),
         cmocka_unit_test(test_raw_nul_byte_in_string_refused),
         cmocka_unit_test(test_control_character_outside_string_refused),
