@@ -271,7 +271,8 @@ static void shape_error(const engine_request *r, engine_endpoint ep, strbuf *why
 static void review_mutate(const engine_request *r, review_scope scope, const policy_settings *st,
                           const strlist *only, engine_decision *d, bool *oom)
 {
-    cJSON *work = cJSON_Duplicate(r->object, 1);
+    bool in_place = r->object_in_place != NULL && r->object_in_place == r->object;
+    cJSON *work = in_place ? r->object_in_place : cJSON_Duplicate(r->object, 1);
     if (!work) {
         *oom = true;
         return;
@@ -292,13 +293,14 @@ static void review_mutate(const engine_request *r, review_scope scope, const pol
         }
         if (jsonpatch_count(&patch) > 0) {
             d->patch = patch.ops;
-            d->patched = work;
+            d->patched = in_place ? NULL : work;
             patch.ops = NULL;
             work = NULL;
         }
     }
     cJSON_Delete(patch.ops);
-    cJSON_Delete(work);
+    if (!in_place)
+        cJSON_Delete(work);
     strlist_free(&warnings);
     sb_free(&why);
 }

@@ -35,6 +35,11 @@ typedef struct {
     const cJSON *object;
     const cJSON *old_object;
     bool dry_run;
+    /* NULL, or `object` itself given to /mutate to change in place: the caller will not read
+     * it again as it was (the server, which only answers with the patch). Without it /mutate
+     * works on a copy, which for a typical pod costs a quarter of the review; with it the
+     * decision's `patched` stays NULL (the patched object is this tree). */
+    cJSON *object_in_place;
 } engine_request;
 
 /* One violation of SPEC §7.2, kept for logs, `audit` and messages. All strings are owned and

@@ -64,10 +64,17 @@ void text_cut_in_place(char *s, size_t max)
 char *violation_short(const engine_violation *x)
 {
     strbuf sb = {0};
-    if (x->container)
-        sb_printf(&sb, "container \"%s\": %s (%s)", x->container, x->rule, x->value);
-    else
-        sb_printf(&sb, "pod: %s (%s)", x->rule, x->value);
+    if (x->container) {
+        sb_append(&sb, "container \"");
+        sb_append(&sb, x->container);
+        sb_append(&sb, "\": ");
+    } else {
+        sb_append(&sb, "pod: ");
+    }
+    sb_append(&sb, x->rule);
+    sb_append(&sb, " (");
+    sb_append(&sb, x->value);
+    sb_append(&sb, ")");
     char *s = sb_take(&sb);
     if (s)
         text_cut_in_place(s, WARNING_MAX);
@@ -77,10 +84,14 @@ char *violation_short(const engine_violation *x)
 char *violation_line(const engine_violation *x)
 {
     strbuf sb = {0};
-    if (x->container)
-        sb_printf(&sb, "%s (container \"%s\"): %s", x->path, x->container, x->message);
-    else
-        sb_printf(&sb, "%s: %s", x->path, x->message);
+    sb_append(&sb, x->path);
+    if (x->container) {
+        sb_append(&sb, " (container \"");
+        sb_append(&sb, x->container);
+        sb_append(&sb, "\")");
+    }
+    sb_append(&sb, ": ");
+    sb_append(&sb, x->message);
     return sb_take(&sb);
 }
 
@@ -98,7 +109,9 @@ static void violation_fmt(violation_list *out, const site *at, const char *rule,
                           const char *what, const char *allowed)
 {
     strbuf sb = {0};
-    sb_printf(&sb, "%s; allowed: %s", what, allowed);
+    sb_append(&sb, what);
+    sb_append(&sb, "; allowed: ");
+    sb_append(&sb, allowed);
     char *msg = sb_take(&sb);
     if (!msg) {
         out->oom = true;

@@ -159,8 +159,12 @@ static char *encode(const decoded *d, engine_endpoint ep, const engine_decision 
     ok = cJSON_AddStringToObject(resp, "uid", d->uid) &&
          cJSON_AddBoolToObject(resp, "allowed", dec->allowed);
     if (ok && !dec->allowed) {
+        /* The code as raw text: cJSON prints any number through sprintf("%1.15g") and a
+         * sscanf() round trip (about 3% of a small denied review); an int needs neither. */
+        char code[16];
+        snprintf(code, sizeof code, "%d", dec->code);
         cJSON *st = cJSON_AddObjectToObject(resp, "status");
-        ok = st && cJSON_AddNumberToObject(st, "code", dec->code) &&
+        ok = st && cJSON_AddRawToObject(st, "code", code) &&
              cJSON_AddStringToObject(st, "reason", dec->code == 400 ? "BadRequest" : "Forbidden") &&
              cJSON_AddStringToObject(st, "message", dec->message ? dec->message : "denied");
     }
@@ -272,10 +276,14 @@ static int handle_one(const policy *p, engine_endpoint ep, const char *body, siz
     int r = decode(body, len, &d, out);
     if (r != 0)
         return r < 0 ? -1 : 0;
+    /* Nothing reads the request object after the engine but for metadata.name, which /mutate
+     * never changes: it may patch the object in place rather than a copy. */
+    if (d.req.object != NULL)
+        d.req.object_in_place = json_get(json_get(d.root, "request"), "object");
     engine_decision dec;
     r = answer(p, ep, &d, NULL, &dec, out);
     engine_decision_free(&dec);
-    cJSON_Delete(d.root);
+    json_arena_delete(d.root);
     return r;
 }
 

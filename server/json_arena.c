@@ -90,6 +90,12 @@ bool json_arena_owns(const void *p)
     return active && owns(p);
 }
 
+void json_arena_delete(cJSON *tree)
+{
+    if (tree != NULL && !json_arena_owns(tree))
+        cJSON_Delete(tree);
+}
+
 /* AddressSanitizer must see every cJSON allocation: sanitizer builds keep malloc. (A constant
  * rather than #ifdef around the code, so that both builds compile all of it.) */
 #ifdef SW_SANITIZE

@@ -446,6 +446,43 @@ static void test_mutate_migrates_pod_annotation_runtime_default(void **state)
     assert_true(has_warning(r, "runtime/default", "moved", NULL));
 }
 
+/* With object_in_place the engine patches the request's own tree instead of a copy (the
+ * server's path): the same patch and warnings, and the tree becomes what `patched` is when it
+ * works on a copy. */
+static void test_mutate_in_place_gives_the_same_patch_and_object(void **state)
+{
+    fixture *f = *state;
+    const char *pod = "{'metadata': {'name': 'web', 'annotations': {"
+                      "   'seccomp.security.alpha.kubernetes.io/pod': 'runtime/default',"
+                      "   'container.seccomp.security.alpha.kubernetes.io/init': 'unconfined',"
+                      "   'team': 'a'}},"
+                      " 'spec': {'initContainers': [{'name': 'init'}],"
+                      "          'containers': [{'name': 'app', 'securityContext': {}},"
+                      "                         {'name': 'side', 'securityContext': null}]}}";
+    review *copy = create(f, ENGINE_MUTATE, pod);
+    assert_non_null(copy->d.patch);
+    assert_non_null(copy->d.patched);
+
+    cJSON *mine = doc(pod);
+    review *inplace = &f->runs[f->n++];
+    memset(inplace, 0, sizeof *inplace);
+    inplace->req = pod_request("CREATE", "", "team-a");
+    inplace->req.object = mine;
+    inplace->req.object_in_place = mine;
+    inplace->owned_object = mine;
+    assert_int_equal(engine_review(f->p, ENGINE_MUTATE, &inplace->req, &inplace->d), 0);
+
+    assert_true(cJSON_Compare(inplace->d.patch, copy->d.patch, true));
+    assert_null(inplace->d.patched);
+    assert_true(cJSON_Compare(mine, copy->d.patched, true));
+    assert_int_equal(inplace->d.warning_count, copy->d.warning_count);
+    for (size_t i = 0; i < copy->d.warning_count; i++)
+        assert_string_equal(inplace->d.warnings[i], copy->d.warnings[i]);
+    /* The copy's input was left as it was. */
+    assert_non_null(json_get(json_get(copy->owned_object, "metadata"), "annotations")->child);
+    assert_false(cJSON_Compare(copy->owned_object, copy->d.patched, true));
+}
+
 static void test_mutate_migrates_docker_default_to_runtime_default(void **state)
 {
     fixture *f = *state;
@@ -982,6 +1019,7 @@ int main(void)
         T(test_mutate_injects_at_pod_level_when_one_container_lacks_profile),
         T(test_mutate_injects_nothing_when_default_profile_null),
         T(test_mutate_migrates_pod_annotation_runtime_default),
+        T(test_mutate_in_place_gives_the_same_patch_and_object),
         T(test_mutate_migrates_docker_default_to_runtime_default),
         T(test_mutate_migrates_container_localhost_annotation),
         T(test_mutate_migrates_unconfined_annotation_then_validate_denies),
