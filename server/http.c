@@ -123,6 +123,7 @@ struct http_server {
     atomic_bool cert_loaded;
     atomic_bool draining;
     atomic_uint in_flight;
+    atomic_ulong completed; /* requests completed since start */
     size_t max_body;
     unsigned idle_timeout;
     unsigned request_timeout;
@@ -884,6 +885,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     free(r->buf);
     free(r);
     *con_cls = NULL;
+    atomic_fetch_add(&s->completed, 1);
     atomic_fetch_sub(&s->in_flight, 1);
 }
 
@@ -1132,6 +1134,7 @@ http_server *http_start(const http_config *cfg, char *err, size_t errlen)
     atomic_init(&s->cert_loaded, true);
     atomic_init(&s->draining, false);
     atomic_init(&s->in_flight, 0u);
+    atomic_init(&s->completed, 0ul);
     s->max_body = cfg->max_body_bytes;
     s->idle_timeout = cfg->idle_timeout;
     s->request_timeout = cfg->request_timeout;
@@ -1190,6 +1193,11 @@ int http_quiesce(http_server *s)
 unsigned http_requests_in_flight(const http_server *s)
 {
     return atomic_load(&((http_server *)s)->in_flight);
+}
+
+unsigned long http_requests_completed(const http_server *s)
+{
+    return atomic_load(&((http_server *)s)->completed);
 }
 
 void http_stop(http_server *s)

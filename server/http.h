@@ -101,6 +101,9 @@ int http_quiesce(http_server *s);
 /* http_requests_in_flight — requests begun (headers received) and not yet completed. */
 unsigned http_requests_in_flight(const http_server *s);
 
+/* http_requests_completed — requests completed since start (any route, any outcome). */
+unsigned long http_requests_completed(const http_server *s);
+
 /* http_stop — stop the daemon (closing every connection), join its threads and free `s`.
  * NULL is accepted. */
 void http_stop(http_server *s);
