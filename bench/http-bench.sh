@@ -1,19 +1,28 @@
 #!/usr/bin/env bash
 # HTTP benchmark: wrk over TLS with keep-alive against seccomp-webhook's /validate and /mutate,
 # and, side by side in the same run, nginx serving a static response of the same size over TLS
-# with the same certificate — the limit for "TLS + HTTP on this machine" (SPEC §9).
+# with the same certificate — the limit for "TLS + HTTP on this machine" (SPEC §9) — and
+# bench_bare_server (bench/bare_server.c: libmicrohttpd with the server's own TLS settings,
+# answering the same bytes and doing nothing else), the floor under our own figures.
 # Not a test. Needs the Debian packages wrk and nginx-light (installed here if missing).
 #
-#   bench/http-bench.sh [BUILD_DIR] [DURATION_SECONDS]
+#   bench/http-bench.sh [BUILD_DIR] [DURATION_SECONDS] [ROUNDS]
 #
-# Prints a Markdown table: requests/s, p50 and p99 latency for both servers at 1, 16 and 64
-# connections, the ratio ours/nginx, and our server's peak resident memory.
+# Each case runs ROUNDS times (default 3), the three servers taking turns, and the table gives
+# the median of the rounds: this machine's wall-clock figures drift between runs a minute apart.
+# Prints a Markdown table: requests/s, p50 and p99 latency at 1, 16 and 64 connections, the
+# ratios ours/nginx and ours/bare, and our server's peak resident memory during the case (the
+# kernel's high-water mark, reset before each case through /proc/PID/clear_refs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
-duration=${2:-10}
+duration=${2:-5}
+rounds=${3:-3}
 bin=$build/seccomp-webhook
-[ -x "$bin" ] || { echo "no $bin: run scripts/build.sh first" >&2; exit 2; }
+bare=$build/bench_bare_server
+for b in "$bin" "$bare"; do
+  [ -x "$b" ] || { echo "no $b: run scripts/build.sh first" >&2; exit 2; }
+done
 for p in wrk nginx-light; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$p" >/dev/null
@@ -22,6 +31,7 @@ done
 work=$(mktemp -d)
 cleanup() {
   [ -n "${sw_pid:-}" ] && kill -TERM "$sw_pid" 2>/dev/null && wait "$sw_pid" 2>/dev/null
+  [ -n "${bare_pid:-}" ] && kill -TERM "$bare_pid" 2>/dev/null && wait "$bare_pid" 2>/dev/null
   [ -f "$work/nginx.pid" ] && kill -QUIT "$(cat "$work/nginx.pid")" 2>/dev/null
   rm -rf "$work"
 }
@@ -98,27 +108,46 @@ run_wrk() {
       END { printf "%s %.3f %.3f %s\n", rps, p50, p99, bad + 0 }'
 }
 
-echo "| body | endpoint | conns | ours req/s | ours p50 ms | ours p99 ms | nginx req/s | nginx p50 ms | nginx p99 ms | ours/nginx |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+# median of the arguments
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# a / b to two places
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+
+mkdir -p "$work/static"
+echo '{}' >"$work/static/answer.json"
+bare_port=$(free_port)
+"$bare" "$bare_port" "$work/cert.pem" "$work/key.pem" "$work/static/answer.json" 2>"$work/bare.log" &
+bare_pid=$!
+nginx -c "$work/nginx.conf" -e "$work/nginx/error.log" 2>/dev/null || nginx -c "$work/nginx.conf"
+sleep 0.3
+
+echo "| body | endpoint | conns | ours req/s | ours p50 ms | ours p99 ms | ours peak RSS MiB | nginx req/s | nginx p50 ms | nginx p99 ms | bare req/s | bare p99 ms | ours/nginx | ours/bare |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for body in "$work"/bodies/*.json; do
   for ep in validate mutate; do
-    # nginx's static answer: exactly what we answer for this body.
-    mkdir -p "$work/static"
+    # nginx's and the bare server's answer: exactly what we answer for this body.
     curl -s --cacert "$work/cert.pem" -H 'Content-Type: application/json' \
       --data-binary @"$body" "https://127.0.0.1:$sw_port/$ep" >"$work/static/answer.json"
-    nginx -c "$work/nginx.conf" -e "$work/nginx/error.log" 2>/dev/null || nginx -c "$work/nginx.conf"
-    sleep 0.3
+    kill -HUP "$bare_pid"
+    sleep 0.2
     for c in 1 16 64; do
-      read -r o_rps o_p50 o_p99 o_bad < <(run_wrk "https://127.0.0.1:$sw_port/$ep" "$c" "$body")
-      read -r n_rps n_p50 n_p99 _ < <(run_wrk "https://127.0.0.1:$ng_port/$ep" "$c" "$body")
-      ratio=$(awk -v a="$o_rps" -v b="$n_rps" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
-      [ "$o_bad" != 0 ] && ratio="$ratio ($o_bad non-2xx!)"
-      echo "| $(basename "$body") | $ep | $c | $o_rps | $o_p50 | $o_p99 | $n_rps | $n_p50 | $n_p99 | $ratio |"
+      o_rps=() o_p50=() o_p99=() o_rss=() n_rps=() n_p50=() n_p99=() b_rps=() b_p99=()
+      for _ in $(seq "$rounds"); do
+        echo 5 >"/proc/$sw_pid/clear_refs" # reset the high-water mark (VmHWM)
+        read -r rps p50 p99 bad < <(run_wrk "https://127.0.0.1:$sw_port/$ep" "$c" "$body")
+        [ "$bad" != 0 ] && { echo "$bad non-2xx answers from seccomp-webhook: stop" >&2; exit 1; }
+        o_rps+=("$rps") o_p50+=("$p50") o_p99+=("$p99")
+        o_rss+=("$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$sw_pid/status")")
+        read -r rps p50 p99 _ < <(run_wrk "https://127.0.0.1:$ng_port/$ep" "$c" "$body")
+        n_rps+=("$rps") n_p50+=("$p50") n_p99+=("$p99")
+        read -r rps _ p99 _ < <(run_wrk "https://127.0.0.1:$bare_port/$ep" "$c" "$body")
+        b_rps+=("$rps") b_p99+=("$p99")
+      done
+      orps=$(median "${o_rps[@]}") nrps=$(median "${n_rps[@]}") brps=$(median "${b_rps[@]}")
+      echo "| $(basename "$body") | $ep | $c | $orps | $(median "${o_p50[@]}") | $(median "${o_p99[@]}") | $(median "${o_rss[@]}") | $nrps | $(median "${n_p50[@]}") | $(median "${n_p99[@]}") | $brps | $(median "${b_p99[@]}") | $(ratio "$orps" "$nrps") | $(ratio "$orps" "$brps") |"
     done
-    kill -QUIT "$(cat "$work/nginx.pid")" 2>/dev/null
-    sleep 0.3
   done
 done
 echo
-echo "seccomp-webhook peak resident memory: $(awk '/VmHWM/ {print $2, $3}' "/proc/$sw_pid/status")"
+echo "seccomp-webhook peak resident memory over the last case: $(awk '/VmHWM/ {print $2, $3}' "/proc/$sw_pid/status")"
 echo "machine: $(nproc) CPUs, $(awk '/model name/ {$1=$2=$3=""; print; exit}' /proc/cpuinfo | sed 's/^ *//'), $(uname -r)"
