@@ -30,6 +30,7 @@ done
 
 work=$(mktemp -d)
 cleanup() {
+  set +e # a server killed by its signal makes wait fail: the rest must still run
   [ -n "${sw_pid:-}" ] && kill -TERM "$sw_pid" 2>/dev/null && wait "$sw_pid" 2>/dev/null
   [ -n "${bare_pid:-}" ] && kill -TERM "$bare_pid" 2>/dev/null && wait "$bare_pid" 2>/dev/null
   [ -f "$work/nginx.pid" ] && kill -QUIT "$(cat "$work/nginx.pid")" 2>/dev/null
