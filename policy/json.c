@@ -1,7 +1,8 @@
 /*
- * json.c — strict JSON reading (SPEC §9). One pass checks the text against RFC 8259 and builds
- * cJSON's tree, and a walk over the tree refuses duplicate keys (reported at their position,
- * found by reading the text again).
+ * json.c — strict JSON reading (SPEC §9). One pass checks the text against RFC 8259, builds
+ * cJSON's tree and refuses duplicate keys in small objects as it reads them; a walk over the
+ * tree checks the large objects, if any (a duplicate there is reported at its position, found
+ * by reading the text again).
  */
 #include "json.h"
 
@@ -86,7 +87,14 @@ typedef struct {
     size_t want_key; /* record the offset of key number want_key (SIZE_MAX: none) */
     size_t key_offset;
     const char *error;
+    char *dup_key;     /* when reading stopped at a duplicate key: that key (cJSON_malloc) */
+    bool large_object; /* an object had more members than are checked as they are read */
 } reader;
+
+/* Objects up to this many members are checked for duplicate keys as each key is read, against
+ * the ones before it (most objects are this small: it costs less than a walk of the tree
+ * afterwards, and gives the position at once); larger ones by sorting, after the reading. */
+#define JSON_INLINE_DUP_MEMBERS 16
 
 #define JSON_MAX_DEPTH 1000 /* as cJSON's CJSON_NESTING_LIMIT */
 
@@ -358,6 +366,7 @@ static cJSON *read_container(reader *x, bool object)
         return c;
     }
     cJSON *last = NULL;
+    size_t members = 0;
     for (;;) {
         char *key = NULL;
         if (object) {
@@ -365,11 +374,26 @@ static cJSON *read_container(reader *x, bool object)
                 fail(x, "expected a string key");
                 break;
             }
+            size_t key_start = x->pos;
             if (x->keys++ == x->want_key)
                 x->key_offset = x->pos;
             key = read_string(x);
             if (key == NULL)
                 break;
+            if (members < JSON_INLINE_DUP_MEMBERS) {
+                const cJSON *m = c->child;
+                while (m != NULL && (m->string[0] != key[0] || strcmp(m->string, key) != 0))
+                    m = m->next;
+                if (m != NULL) {
+                    x->dup_key = key; /* json_parse_strict() words the error */
+                    x->pos = key_start;
+                    fail(x, "duplicate key");
+                    break;
+                }
+            } else {
+                x->large_object = true;
+            }
+            members++;
             skip_ws(x);
             if (x->pos >= x->len || x->s[x->pos] != ':') {
                 cJSON_free(key);
@@ -503,12 +527,12 @@ static const cJSON *find_duplicate(const cJSON *item, bool *oom)
         size_t n = 0;
         for (const cJSON *c = item->child; c; c = c->next)
             n++;
-        if (n > 1 && n <= 16) { /* small objects, most of them: compare pairwise */
+        if (n > 1 && n <= JSON_INLINE_DUP_MEMBERS) { /* small: compare pairwise */
             for (const cJSON *a = item->child; a; a = a->next)
                 for (const cJSON *b = a->next; b; b = b->next)
                     if (a->string[0] == b->string[0] && strcmp(a->string, b->string) == 0)
                         return b;
-        } else if (n > 16) {
+        } else if (n > JSON_INLINE_DUP_MEMBERS) {
             const cJSON **v = malloc(n * sizeof *v);
             if (!v) {
                 *oom = true;
@@ -561,15 +585,33 @@ static bool key_index(const cJSON *item, const cJSON *target, size_t *count)
     return false;
 }
 
+/* The error for a duplicate key: the key is user data, so escaped, and cut on a character
+ * boundary. */
+static void set_duplicate_error(json_error *err, const char *text, size_t offset, const char *key)
+{
+    char msg[sizeof err->message];
+    char *shown = text_escape(key);
+    size_t n = shown ? text_cut_utf8(shown, strlen(shown), 120) : 0;
+    snprintf(msg, sizeof msg, "duplicate key \"%.*s\"", (int)n, shown ? shown : "");
+    free(shown);
+    set_error(err, text, offset, msg);
+}
+
 cJSON *json_parse_strict(const char *text, size_t len, json_error *err)
 {
     memset(err, 0, sizeof *err);
     reader x;
     cJSON *root = read_document(text, len, SIZE_MAX, &x);
     if (root == NULL) {
-        set_error(err, text, x.pos, x.error);
+        if (x.dup_key != NULL)
+            set_duplicate_error(err, text, x.pos, x.dup_key);
+        else
+            set_error(err, text, x.pos, x.error);
+        cJSON_free(x.dup_key);
         return NULL;
     }
+    if (!x.large_object)
+        return root; /* every object was checked as it was read */
     bool oom = false;
     const cJSON *dup = find_duplicate(root, &oom);
     if (oom) {
@@ -578,18 +620,14 @@ cJSON *json_parse_strict(const char *text, size_t len, json_error *err)
         return NULL;
     }
     if (dup) {
-        /* The key is user data: escaped, and cut on a character boundary. */
-        char msg[sizeof err->message];
-        char *shown = text_escape(dup->string);
-        size_t n = shown ? text_cut_utf8(shown, strlen(shown), 120) : 0;
-        snprintf(msg, sizeof msg, "duplicate key \"%.*s\"", (int)n, shown ? shown : "");
-        free(shown);
         /* Its position: read the text again, noting where key number `index` starts. */
         size_t index = 0;
         key_index(root, dup, &index);
+        reader again;
+        cJSON_Delete(read_document(text, len, index, &again));
+        cJSON_free(again.dup_key);
+        set_duplicate_error(err, text, again.key_offset, dup->string);
         cJSON_Delete(root);
-        cJSON_Delete(read_document(text, len, index, &x));
-        set_error(err, text, x.key_offset, msg);
         return NULL;
     }
     return root;

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -203,6 +204,45 @@ static void test_duplicate_key_message_cut_on_utf8_boundary(void **state)
     json_error err;
     assert_true(refused(text, &err));
     assert_true(valid_utf8(err.message));
+}
+
+/* {"k0": 0, ..., "k<n-1>": n-1} on one line, with member `dup_at` named like member 2 instead
+ * (none when dup_at < 0), inside [ ] after a small object holding the same names, so that
+ * only a duplicate within the large object counts. Returns the column of the duplicate key. */
+static unsigned large_object(char *text, size_t size, int n, int dup_at)
+{
+    unsigned column = 0;
+    snprintf(text, size, "[{\"k2\": 1, \"k5\": 2}, {");
+    for (int i = 0; i < n; i++) {
+        snprintf(text + strlen(text), size - strlen(text), "%s", i ? ", " : "");
+        if (i == dup_at)
+            column = (unsigned)strlen(text) + 1;
+        snprintf(text + strlen(text), size - strlen(text), "\"k%d\": %d", i == dup_at ? 2 : i, i);
+    }
+    snprintf(text + strlen(text), size - strlen(text), "}]");
+    return column;
+}
+
+static void test_duplicate_key_in_objects_small_and_large_refused_at_duplicate(void **state)
+{
+    (void)state;
+    /* Objects up to 16 members are checked as they are read, larger ones afterwards: both
+     * sides of the boundary, and a duplicate early or late in a large object. */
+    static const int cases[][2] = {{16, 15}, {17, 16}, {17, 3}, {40, 39}, {40, 17}, {300, 250}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[8192];
+        unsigned column = large_object(text, sizeof text, cases[i][0], cases[i][1]);
+        json_error err;
+        assert_true(refused(text, &err));
+        assert_non_null(strstr(err.message, "duplicate key \"k2\""));
+        assert_int_equal(err.line, 1);
+        assert_int_equal(err.column, column);
+        large_object(text, sizeof text, cases[i][0], -1);
+        cJSON *root = json_parse_strict(text, strlen(text), &err);
+        assert_non_null(root);
+        assert_int_equal(cJSON_GetArraySize(cJSON_GetArrayItem(root, 1)), cases[i][0]);
+        cJSON_Delete(root);
+    }
 }
 
 static void test_same_key_in_sibling_objects_accepted(void **state)
@@ -664,6 +704,7 @@ int main(void)
         cmocka_unit_test(test_duplicate_key_message_escapes_control_characters),
         cmocka_unit_test(test_duplicate_key_message_cut_on_utf8_boundary),
         cmocka_unit_test(test_same_key_in_sibling_objects_accepted),
+        cmocka_unit_test(test_duplicate_key_in_objects_small_and_large_refused_at_duplicate),
         cmocka_unit_test(test_keys_differing_in_case_are_distinct),
         cmocka_unit_test(test_escaped_nul_in_string_refused),
         cmocka_unit_test(test_escaped_nul_in_key_refused),
