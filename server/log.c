@@ -10,8 +10,9 @@
  * in the members of a cJSON object printed by cJSON. Strings are escaped as RFC 8259 asks
  * (quote, backslash, C0 controls) and other bytes copied as they are. A message that is not
  * valid UTF-8 (say, a client's bytes quoted by libmicrohttpd) would make the line invalid JSON,
- * so every byte of an invalid UTF-8 sequence is replaced with '?' before the line is written. Only
- * string contents can hold bytes >= 0x80, so this never touches the JSON structure.
+ * so every byte of an invalid UTF-8 sequence is replaced with '?': as strings are written, and
+ * in the text cJSON printed. Only string contents can hold bytes >= 0x80, so this never touches
+ * the JSON structure.
  */
 #include "log.h"
 
@@ -185,18 +186,29 @@ static void put(log_line *l, const char *s)
     put_n(l, s, strlen(s));
 }
 
-/* `s` as a JSON string (RFC 8259 §7): '"', '\\' and the C0 controls escaped, other bytes as they
- * are (invalid UTF-8 is replaced when the line is written). */
+/* `s` as a JSON string (RFC 8259 §7): '"', '\\' and the C0 controls escaped, and each byte of
+ * an invalid UTF-8 sequence replaced with '?'; other bytes as they are. */
 static void put_string(log_line *l, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
     put_n(l, "\"", 1);
-    const char *run = s;
-    for (;; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c >= 0x20 && c != '"' && c != '\\')
+    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *run = p; /* bytes not yet copied */
+    for (;;) {
+        unsigned char c = *p;
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            p++;
             continue;
-        put_n(l, run, (size_t)(s - run));
+        }
+        if (c >= 0x80) {
+            /* At most 4 bytes are read, and none past a NUL (not a continuation byte). */
+            size_t n = utf8_seq_len(p, 4);
+            if (n != 0) {
+                p += n;
+                continue;
+            }
+        }
+        put_n(l, (const char *)run, (size_t)(p - run));
         if (c == '\0')
             break;
         char esc[6] = {'\\', (char)c, 0, 0, 0, 0};
@@ -215,6 +227,11 @@ static void put_string(log_line *l, const char *s)
             esc[1] = 't';
             break;
         default:
+            if (c >= 0x80) { /* a byte of an invalid UTF-8 sequence */
+                esc[0] = '?';
+                n = 1;
+                break;
+            }
             esc[1] = 'u';
             esc[2] = '0';
             esc[3] = '0';
@@ -223,16 +240,24 @@ static void put_string(log_line *l, const char *s)
             n = 6;
         }
         put_n(l, esc, n);
-        run = s + 1;
+        run = ++p;
     }
     put_n(l, "\"", 1);
 }
 
+/* ,"key": — `key` is one of this program's field names, written as it is. */
 static void put_key(log_line *l, const char *key)
 {
-    put_n(l, ",", 1);
-    put_string(l, key);
-    put_n(l, ":", 1);
+    size_t n = strlen(key);
+    if (!reserve(l, n + 4))
+        return;
+    char *d = l->buf + l->len;
+    d[0] = ',';
+    d[1] = '"';
+    memcpy(d + 2, key, n);
+    d[n + 2] = '"';
+    d[n + 3] = ':';
+    l->len += n + 4;
 }
 
 int log_begin(log_line *l, log_level lvl, const char *event)
@@ -284,12 +309,10 @@ void log_add_bool(log_line *l, const char *key, int value)
 void log_end(log_line *l)
 {
     put_n(l, "}\n", 2);
-    if (l->oom) {
+    if (l->oom)
         write_fallback(l->lvl);
-    } else {
-        sanitize_utf8(l->buf, l->len);
+    else
         write_all(l->buf, l->len);
-    }
     if (l->buf != l->inline_buf)
         free(l->buf);
     l->buf = NULL;
@@ -308,8 +331,11 @@ void log_json(log_level lvl, const char *event, cJSON *fields)
         if (f == NULL) {
             l.oom = 1;
         } else {
+            /* cJSON escapes controls but copies other bytes: replace invalid UTF-8 here. */
+            size_t n = strlen(f) - 2;
+            sanitize_utf8(f + 1, n);
             put_n(&l, ",", 1);
-            put_n(&l, f + 1, strlen(f) - 2);
+            put_n(&l, f + 1, n);
         }
         cJSON_free(f);
     }

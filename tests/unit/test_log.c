@@ -146,6 +146,23 @@ static void test_invalid_utf8_is_replaced(void **state)
     free(text);
 }
 
+static void write_invalid_utf8_through_cjson(void)
+{
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "v", "x\xc0\xaf\xe2\x82y"); /* overlong '/', a cut euro sign */
+    log_json(LOG_WARN, "bytes", f);
+}
+
+static void test_invalid_utf8_from_cjson_fields_is_replaced(void **state)
+{
+    (void)state;
+    char *text = capture(write_invalid_utf8_through_cjson);
+    cJSON *j = only_line(text);
+    assert_string_equal(str(j, "v"), "x????y");
+    cJSON_Delete(j);
+    free(text);
+}
+
 static void write_below_threshold(void)
 {
     log_set_level(LOG_WARN);
@@ -208,6 +225,7 @@ int main(void)
         cmocka_unit_test(test_values_read_back_exactly),
         cmocka_unit_test(test_a_line_longer_than_the_inline_buffer_is_whole),
         cmocka_unit_test(test_invalid_utf8_is_replaced),
+        cmocka_unit_test(test_invalid_utf8_from_cjson_fields_is_replaced),
         cmocka_unit_test(test_lines_below_the_threshold_are_dropped),
         cmocka_unit_test(test_log_json_and_log_msg_splice_their_fields),
     };
