@@ -14,14 +14,17 @@ trap 'rm -f "$log"' EXIT
 build/seccomp-webhook serve --listen 127.0.0.1:8443 "$@" 2> >(trap '' INT; tee "$log" >&2) &
 pid=$!
 # Ctrl-C reaches the server itself (same process group): just wait for its drain. A SIGTERM
-# sent to this script is passed on.
-trap 'wait $pid' INT
-trap 'kill -TERM $pid 2>/dev/null; wait $pid' TERM
+# sent to this script is passed on. Either way the script exits with the server's status.
+trap 'wait $pid; exit $?' INT
+trap 'kill -TERM $pid 2>/dev/null; wait $pid; exit $?' TERM
 ca="" port=""
 for _ in $(seq 100); do
-  ca=$(sed -n 's/.*"dev_ca_file":"\([^"]*\)".*/\1/p' "$log" | head -n 1)
+  # The port first: the "start" line naming the certificate file comes before "listen".
   port=$(sed -n 's/.*"event":"listen".*"port":\([0-9]*\).*/\1/p' "$log" | head -n 1)
-  if [ -n "$port" ]; then break; fi
+  if [ -n "$port" ]; then
+    ca=$(sed -n 's/.*"dev_ca_file":"\([^"]*\)".*/\1/p' "$log" | head -n 1)
+    break
+  fi
   kill -0 $pid 2>/dev/null || { wait $pid; exit $?; }
   sleep 0.1
 done

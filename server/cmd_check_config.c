@@ -124,7 +124,7 @@ static void walk(reach *r, const char *path, const char *rel, int depth)
 {
     DIR *d = opendir(path);
     if (!d) {
-        fprintf(stdout, "%s: cannot read the directory: %s\n", path, strerror(errno));
+        fprintf(stderr, "%s: cannot read the directory: %s\n", path, strerror(errno));
         r->failed = true;
         return;
     }
