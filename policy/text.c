@@ -125,6 +125,14 @@ size_t text_cut_utf8(const char *s, size_t len, size_t max)
     /* Step back over continuation bytes (10xxxxxx) to the start of a character. */
     while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
         cut--;
+    /* And to the start of an escape of sb_append_escaped() (\xNN, \u00NN) the cut would split. */
+    for (size_t i = cut > 5 ? cut - 5 : 0; i < cut; i++) {
+        if (s[i] == '\\' &&
+            ((s[i + 1] == 'x' && i + 4 > cut) || (s[i + 1] == 'u' && i + 6 > cut))) {
+            cut = i;
+            break;
+        }
+    }
     return cut;
 }
 

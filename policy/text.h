@@ -36,7 +36,7 @@ void sb_free(strbuf *sb);
 char *text_escape(const char *s);
 
 /* text_cut_utf8 — the largest length <= max at which `s` (valid UTF-8, length len) can be cut
- * without splitting a character. */
+ * without splitting a character, or an escape that sb_append_escaped() wrote. */
 size_t text_cut_utf8(const char *s, size_t len, size_t max);
 
 /* text_has_control — true when `s` holds a control character: C0, DEL or C1 (U+0080–U+009F). */

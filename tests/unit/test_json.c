@@ -245,6 +245,26 @@ static void test_duplicate_key_in_objects_small_and_large_refused_at_duplicate(v
     }
 }
 
+static void test_duplicate_key_message_never_ends_in_half_an_escape(void **state)
+{
+    (void)state;
+    /* The key is shown escaped (\x01) and cut to 120 bytes: the cut falls inside the escape,
+     * which must go whole. */
+    char key[200] = "";
+    for (int i = 0; i < 118; i++)
+        strcat(key, "a");
+    strcat(key, "\\u0001zz");
+    char text[600];
+    snprintf(text, sizeof text, "{\"%s\": 1, \"%s\": 2}", key, key);
+    json_error err;
+    assert_true(refused(text, &err));
+    char want[200] = "duplicate key \"";
+    for (int i = 0; i < 118; i++)
+        strcat(want, "a");
+    strcat(want, "\"");
+    assert_string_equal(err.message, want);
+}
+
 static void test_same_key_in_sibling_objects_accepted(void **state)
 {
     (void)state;
@@ -704,6 +724,7 @@ int main(void)
         cmocka_unit_test(test_duplicate_key_message_escapes_control_characters),
         cmocka_unit_test(test_duplicate_key_message_cut_on_utf8_boundary),
         cmocka_unit_test(test_same_key_in_sibling_objects_accepted),
+        cmocka_unit_test(test_duplicate_key_message_never_ends_in_half_an_escape),
         cmocka_unit_test(test_duplicate_key_in_objects_small_and_large_refused_at_duplicate),
         cmocka_unit_test(test_keys_differing_in_case_are_distinct),
         cmocka_unit_test(test_escaped_nul_in_string_refused),
