@@ -93,10 +93,9 @@
 /* The memory libmicrohttpd gives each connection for its request line, headers and read buffer
  * (MHD_OPTION_CONNECTION_MEMORY_LIMIT; its default is 32 KiB). The API server's requests carry
  * a few hundred bytes of headers (a bearer token adds a KiB or two), and the body is copied out
- * as it arrives, so 16 KiB is ample;
- * it cuts the peak resident memory under 64 busy keep-alive connections by about 1 MiB, and
- * makes large bodies no slower (bench/RESULTS.md).
- * Headers that do not fit are answered 431. */
+ * as it arrives, so 16 KiB is ample. It cuts the peak resident memory under 64 busy keep-alive
+ * connections by about 1 MiB and makes large bodies no slower (bench/RESULTS.md). Headers that
+ * do not fit are answered 431. */
 #define HTTP_CONNECTION_MEMORY (16 * 1024)
 /* The first allocation for a body: most AdmissionReviews are 2–20 KiB. */
 #define HTTP_BODY_INITIAL (16 * 1024)
