@@ -18,11 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The same string as server/http.c's HTTP_TLS_PRIORITIES. */
-#define BARE_TLS_PRIORITIES                                                                        \
-    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:"            \
-    "+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-GROUP-ALL:+GROUP-X25519:"  \
-    "+GROUP-SECP256R1:+GROUP-SECP384R1:+GROUP-SECP521R1:%SERVER_PRECEDENCE"
+#include "tls_priorities.h"
 
 static struct MHD_Response *_Atomic answer;
 static const char *answer_path;
@@ -110,7 +106,7 @@ int main(int argc, char **argv)
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
         (uint16_t)atoi(argv[1]), NULL, NULL, on_request, NULL, MHD_OPTION_HTTPS_MEM_CERT, cert,
-        MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_HTTPS_PRIORITIES, BARE_TLS_PRIORITIES,
+        MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_HTTPS_PRIORITIES, HTTP_TLS_PRIORITIES,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cores > 0 ? cores : 1), MHD_OPTION_END);
     if (d == NULL) {
         fprintf(stderr, "bench_bare_server: cannot start on port %s\n", argv[1]);

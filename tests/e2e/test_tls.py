@@ -129,10 +129,10 @@ def check_policy(res, server, ca):
 
 
 def check_readme(res):
-    with open(os.path.join(ROOT, "server", "http.c")) as f:
+    with open(os.path.join(ROOT, "server", "tls_priorities.h")) as f:
         src = f.read()
     m = re.search(r"#define HTTP_TLS_PRIORITIES\s*\\?\s*((?:\"[^\"]*\"\s*\\?\s*)+)", src)
-    if not res.check("server/http.c defines HTTP_TLS_PRIORITIES", m is not None):
+    if not res.check("server/tls_priorities.h defines HTTP_TLS_PRIORITIES", m is not None):
         return
     prio = "".join(re.findall(r"\"([^\"]*)\"", m.group(1)))
     with open(os.path.join(ROOT, "README.md")) as f:
