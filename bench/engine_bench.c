@@ -3,11 +3,11 @@
  * response bytes out, through admission_handle() (strict JSON parse, engine, encode), for the
  * bodies bench/make_bodies.py writes. Not a test: numbers go to bench/RESULTS.md.
  *
- *   bench_engine [--iterations N] FILE...
+ *   bench_engine [--iterations N] [--endpoint mutate|validate] FILE...
  *
- * Prints, per file and endpoint, microseconds per review and reviews per second. For an
- * instruction count that does not drift with machine load, run it under
- * `valgrind --tool=callgrind` with a small --iterations (bench/run-engine.sh does both).
+ * Prints, per file and endpoint (both unless --endpoint names one), microseconds per review
+ * and reviews per second. For an instruction count that does not drift with machine load,
+ * bench/instructions.sh runs it under `valgrind --tool=callgrind` with a small --iterations.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,13 +46,21 @@ static double now_s(void)
 int main(int argc, char **argv)
 {
     long iterations = 20000;
+    const char *only = NULL;
     int first = 1;
-    if (argc > 2 && strcmp(argv[1], "--iterations") == 0) {
-        iterations = strtol(argv[2], NULL, 10);
-        first = 3;
+    while (first + 1 < argc && strncmp(argv[first], "--", 2) == 0) {
+        if (strcmp(argv[first], "--iterations") == 0)
+            iterations = strtol(argv[first + 1], NULL, 10);
+        else if (strcmp(argv[first], "--endpoint") == 0)
+            only = argv[first + 1];
+        else
+            break;
+        first += 2;
     }
-    if (first >= argc || iterations <= 0) {
-        fprintf(stderr, "usage: bench_engine [--iterations N] FILE...\n");
+    if (first >= argc || iterations <= 0 ||
+        (only && strcmp(only, "mutate") != 0 && strcmp(only, "validate") != 0)) {
+        fprintf(stderr,
+                "usage: bench_engine [--iterations N] [--endpoint mutate|validate] FILE...\n");
         return 2;
     }
     json_arena_install(); /* as the server does */
@@ -73,6 +81,8 @@ int main(int argc, char **argv)
             return 2;
         }
         for (size_t e = 0; e < sizeof eps / sizeof eps[0]; e++) {
+            if (only && strcmp(only, eps[e].name) != 0)
+                continue;
             double t0 = now_s();
             for (long k = 0; k < iterations; k++) {
                 admission_reply r = {0};

@@ -212,13 +212,8 @@ static void decide(const engine_request *r, policy_mode mode, bool mirror, viola
         object_name(&sb, r);
         sb_printf(&sb, " violates the seccomp policy (%zu violation%s):", n, n == 1 ? "" : "s");
         for (size_t i = 0; i < n; i++) {
-            char *line = violation_line(&items[i]);
             sb_append(&sb, "\n");
-            if (line)
-                sb_append(&sb, line);
-            else
-                *oom = true;
-            free(line);
+            sb_append(&sb, items[i].line);
         }
         d->allowed = false;
         d->code = 403;
@@ -230,12 +225,9 @@ static void decide(const engine_request *r, policy_mode mode, bool mirror, viola
     if (mode == POLICY_MODE_AUDIT && !mirror) {
         strbuf sb = {0};
         for (size_t i = 0; i < n; i++) {
-            char *line = violation_line(&items[i]);
             if (i)
                 sb_append(&sb, " | ");
-            sb_append(&sb, line ? line : "");
-            *oom |= line == NULL;
-            free(line);
+            sb_append(&sb, items[i].line);
         }
         add_audit(d, "seccomp-violations", sb_take(&sb), oom);
         return;
@@ -493,11 +485,6 @@ int engine_review(const policy *p, engine_endpoint ep, const engine_request *r, 
         return -1;
     }
     return 0;
-}
-
-char *engine_violation_text(const engine_violation *v)
-{
-    return violation_line(v);
 }
 
 void engine_decision_free(engine_decision *d)

@@ -53,6 +53,8 @@ typedef struct {
     char *rule;      /* short rule id: unconfined, privileged, localhost-path, ... */
     char *value;     /* the offending value, as shown to users */
     char *message;   /* "<what is wrong>; <what is allowed>" */
+    char *line;      /* the full one-line form, as in denial messages and the review log:
+                      * `<path> (container "<name>"): <message>` */
 } engine_violation;
 
 typedef struct {
@@ -81,11 +83,6 @@ typedef struct {
  */
 int engine_review(const policy *p, engine_endpoint ep, const engine_request *req,
                   engine_decision *out);
-
-/* engine_violation_text — the full one-line form of a violation, as in denial messages:
- * `<field path> (container "<name>"): <message>`. Owned by the caller; NULL when out of
- * memory. */
-char *engine_violation_text(const engine_violation *v);
 
 /* engine_decision_free — free everything `d` owns and zero it. */
 void engine_decision_free(engine_decision *d);

@@ -246,7 +246,12 @@ void podspec_container_pointer(strbuf *sb, const pod_view *v, const pod_containe
 
 void podspec_container_path(strbuf *sb, const pod_view *v, const pod_container *c)
 {
-    sb_printf(sb, "%sspec.%s[%zu]", v->path_prefix, podspec_list_names[c->list], c->index);
+    sb_append(sb, v->path_prefix);
+    sb_append(sb, "spec.");
+    sb_append(sb, podspec_list_names[c->list]);
+    sb_append(sb, "[");
+    sb_append_uint(sb, c->index);
+    sb_append(sb, "]");
 }
 
 const char *pod_annotation(const pod_view *v, const char *key)

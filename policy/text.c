@@ -41,6 +41,17 @@ void sb_append(strbuf *sb, const char *s)
     sb_append_n(sb, s, strlen(s));
 }
 
+void sb_append_uint(strbuf *sb, size_t v)
+{
+    char digits[24];
+    size_t i = sizeof digits;
+    do {
+        digits[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    sb_append_n(sb, digits + i, sizeof digits - i);
+}
+
 void sb_printf(strbuf *sb, const char *fmt, ...)
 {
     /* Format into the room there is; only when it does not fit, grow and format again (sizing

@@ -24,6 +24,8 @@ typedef struct {
 void sb_append(strbuf *sb, const char *s);
 void sb_append_n(strbuf *sb, const char *s, size_t n);
 void sb_printf(strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* sb_append_uint — append `v` in decimal (what sb_printf("%zu") gives, without the printf). */
+void sb_append_uint(strbuf *sb, size_t v);
 /* sb_append_escaped — append `s` with control characters (C0, DEL, C1) shown as \xNN / \u00NN. */
 void sb_append_escaped(strbuf *sb, const char *s);
 /* sb_take — the buffer's string (owned by the caller; "" if empty) or NULL after an allocation

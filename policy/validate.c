@@ -14,17 +14,22 @@
 /* ------------------------------------------------------------------------------------------ */
 /* Violation list                                                                              */
 
+/* Append a violation; `message` (built from escaped parts) becomes the violation's own, and is
+ * freed here whatever happens. The full line is built once, here, for every later use. */
 static void add_violation(violation_list *out, const char *path, const char *list,
-                          const char *container, const char *rule, const char *value,
-                          const char *message)
+                          const char *container, const char *rule, const char *value, char *message)
 {
-    if (out->oom)
+    if (out->oom || !message) {
+        out->oom = true;
+        free(message);
         return;
+    }
     if (out->count == out->cap) {
         size_t cap = out->cap ? out->cap * 2 : 8;
         engine_violation *p = realloc(out->items, cap * sizeof *p);
         if (!p) {
             out->oom = true;
+            free(message);
             return;
         }
         out->items = p;
@@ -36,9 +41,19 @@ static void add_violation(violation_list *out, const char *path, const char *lis
     x->container = container ? text_escape(container) : NULL;
     x->rule = strdup(rule);
     x->value = text_escape(value);
-    x->message = strdup(message); /* built from escaped parts by the callers */
+    x->message = message;
+    strbuf sb = {0};
+    sb_append(&sb, x->path ? x->path : "");
+    if (x->container) {
+        sb_append(&sb, " (container \"");
+        sb_append(&sb, x->container);
+        sb_append(&sb, "\")");
+    }
+    sb_append(&sb, ": ");
+    sb_append(&sb, message);
+    x->line = sb_take(&sb);
     out->count++;
-    if (!x->path || (container && !x->container) || !x->rule || !x->value || !x->message)
+    if (!x->path || (container && !x->container) || !x->rule || !x->value || !x->line)
         out->oom = true;
 }
 
@@ -50,6 +65,7 @@ void violation_list_free(violation_list *l)
         free(l->items[i].rule);
         free(l->items[i].value);
         free(l->items[i].message);
+        free(l->items[i].line);
     }
     free(l->items);
     memset(l, 0, sizeof *l);
@@ -81,20 +97,6 @@ char *violation_short(const engine_violation *x)
     return s;
 }
 
-char *violation_line(const engine_violation *x)
-{
-    strbuf sb = {0};
-    sb_append(&sb, x->path);
-    if (x->container) {
-        sb_append(&sb, " (container \"");
-        sb_append(&sb, x->container);
-        sb_append(&sb, "\")");
-    }
-    sb_append(&sb, ": ");
-    sb_append(&sb, x->message);
-    return sb_take(&sb);
-}
-
 /* ------------------------------------------------------------------------------------------ */
 /* Rules                                                                                       */
 
@@ -112,13 +114,7 @@ static void violation_fmt(violation_list *out, const site *at, const char *rule,
     sb_append(&sb, what);
     sb_append(&sb, "; allowed: ");
     sb_append(&sb, allowed);
-    char *msg = sb_take(&sb);
-    if (!msg) {
-        out->oom = true;
-        return;
-    }
-    add_violation(out, at->path, at->list, at->container, rule, value, msg);
-    free(msg);
+    add_violation(out, at->path, at->list, at->container, rule, value, sb_take(&sb));
 }
 
 /* Unconfined is refused unless the namespace allows it (SPEC §7.2; PSA baseline forbids it:
@@ -240,9 +236,11 @@ static void rule_field(violation_list *out, const validate_scope *s, const char 
                           (f->type == PROFILE_UNCONFINED && s->settings->allow_unconfined)))
         return;
     strbuf p = {0};
-    sb_printf(&p, "%s.type", base);
+    sb_append(&p, base);
+    sb_append(&p, ".type");
     char *type_path = sb_take(&p);
-    sb_printf(&p, "%s.localhostProfile", base);
+    sb_append(&p, base);
+    sb_append(&p, ".localhostProfile");
     char *lp_path = sb_take(&p);
     if (!type_path || !lp_path) {
         out->oom = true;
@@ -342,7 +340,8 @@ static void rule_privileged(violation_list *out, const validate_scope *s, const 
     if (!c->privileged)
         return;
     strbuf p = {0};
-    sb_printf(&p, "%s.securityContext.privileged", cpath);
+    sb_append(&p, cpath);
+    sb_append(&p, ".securityContext.privileged");
     char *path = sb_take(&p);
     if (!path) {
         out->oom = true;
@@ -368,7 +367,8 @@ static void rule_no_profile(violation_list *out, const validate_scope *s, const 
     if (c->field.set || v->pod_field.set)
         return;
     strbuf p = {0};
-    sb_printf(&p, "%s.securityContext.seccompProfile", cpath);
+    sb_append(&p, cpath);
+    sb_append(&p, ".securityContext.seccompProfile");
     char *path = sb_take(&p);
     if (!path) {
         out->oom = true;
@@ -424,7 +424,8 @@ void validate_pod(const pod_view *v, const validate_scope *s, violation_list *ou
             continue; /* no rule can fire: build no path */
         podspec_container_path(&sb, v, c);
         char *cpath = sb_take(&sb);
-        sb_printf(&sb, "%s.securityContext.seccompProfile", cpath ? cpath : "");
+        sb_append(&sb, cpath ? cpath : "");
+        sb_append(&sb, ".securityContext.seccompProfile");
         char *base = sb_take(&sb);
         if (!cpath || !base) {
             out->oom = true;

@@ -44,9 +44,6 @@ void validate_pod(const pod_view *v, const validate_scope *scope, violation_list
  * `pod: <rule> (<value>)`, at most 120 bytes, cut on a UTF-8 boundary. Owned; NULL on OOM. */
 char *violation_short(const engine_violation *x);
 
-/* violation_line — the full form: `<path> (container "<name>"): <message>`. Owned. */
-char *violation_line(const engine_violation *x);
-
 void violation_list_free(violation_list *l);
 
 /* Cut an owned string to at most `max` bytes on a UTF-8 boundary, in place. */

@@ -229,11 +229,9 @@ static int answer(const policy *p, engine_endpoint ep, const decoded *d, const c
     strbuf sb = {0};
     sb_append(&sb, "");
     for (size_t i = 0; i < dec->violation_count; i++) {
-        char *line = engine_violation_text(&dec->violations[i]);
         if (i)
             sb_append(&sb, "; ");
-        sb_append(&sb, line ? line : "");
-        free(line);
+        sb_append(&sb, dec->violations[i].line);
     }
     out->violations = sb_take(&sb);
     bool rules_ok = true;
