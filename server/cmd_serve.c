@@ -54,6 +54,7 @@
 #include "commands.h"
 #include "cpus.h"
 #include "http.h"
+#include "json_arena.h"
 #include "log.h"
 #include "policy.h"
 #include "policy_holder.h"
@@ -403,6 +404,7 @@ static void memory_after_burst(const http_server *srv, burst_watch *w)
     w->seen = done;
     if (!quiet || done == w->trimmed)
         return;
+    json_arena_trim();
     malloc_trim(0);
     w->trimmed = done;
 }
@@ -995,5 +997,6 @@ out:
     tls_pair_free(&pair);
     policy_holder_free(holder); /* after http_stop(): no request holds a policy any more */
     metrics_free(stats);        /* likewise: no request counts any more */
+    json_arena_trim();          /* the spare blocks the workers left */
     return rc;
 }

@@ -26,8 +26,9 @@ void json_arena_install(void);
 /* json_arena_begin — from now on, this thread's cJSON allocations come from its arena. */
 void json_arena_begin(void);
 
-/* json_arena_end — back to malloc; the arena's memory is reclaimed for the next scope (one
- * block is kept for reuse, larger ones are freed). */
+/* json_arena_end — back to malloc; the arena's memory is reclaimed for the next scope: the
+ * thread keeps its first block, up to 8 of the 120 KiB blocks a large review adds wait as
+ * spares for any thread (until json_arena_trim()), and larger blocks are freed. */
 void json_arena_end(void);
 
 /* json_arena_owns — whether `p` is memory of this thread's open arena scope. */
@@ -40,5 +41,9 @@ void json_arena_delete(cJSON *tree);
 
 /* json_arena_release — free this thread's kept block (at thread or process end). */
 void json_arena_release(void);
+
+/* json_arena_trim — free the spare blocks (up to about 1 MiB), for when a burst of large
+ * reviews is over. Thread-safe. */
+void json_arena_trim(void);
 
 #endif
