@@ -8,6 +8,7 @@
 #
 #   bench/http-bench.sh [BUILD_DIR] [DURATION_SECONDS] [ROUNDS]
 #
+# BENCH_CONNS (default "1 16 64") picks the connection counts, for a shorter run of some rows.
 # Each case runs ROUNDS times (default 3), the three servers taking turns, and the table gives
 # the median of the rounds: this machine's wall-clock figures drift between runs a minute apart.
 # Prints a Markdown table: requests/s, p50 and p99 latency at 1, 16 and 64 connections, the
@@ -18,6 +19,7 @@ cd "$(dirname "$0")/.."
 build=${1:-build}
 duration=${2:-5}
 rounds=${3:-3}
+conns=${BENCH_CONNS:-1 16 64}
 bin=$build/seccomp-webhook
 bare=$build/bench_bare_server
 for b in "$bin" "$bare"; do
@@ -131,7 +133,7 @@ for body in "$work"/bodies/*.json; do
       --data-binary @"$body" "https://127.0.0.1:$sw_port/$ep" >"$work/static/answer.json"
     kill -HUP "$bare_pid"
     sleep 0.2
-    for c in 1 16 64; do
+    for c in $conns; do
       o_rps=() o_p50=() o_p99=() o_rss=() n_rps=() n_p50=() n_p99=() b_rps=() b_p99=()
       for _ in $(seq "$rounds"); do
         echo 5 >"/proc/$sw_pid/clear_refs" # reset the high-water mark (VmHWM)
