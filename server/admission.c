@@ -292,6 +292,8 @@ int admission_handle(const policy *p, engine_endpoint ep, const char *body, size
     int r = handle_one(p, ep, body, len, out);
     if (r == 0)
         r = detach_body(out);
+    if (r != 0)
+        admission_reply_free(out); /* inside the scope: its body may be arena memory */
     json_arena_end();
     return r;
 }
@@ -327,12 +329,16 @@ int admission_handle_both(const policy *p, const char *body, size_t len, admissi
 {
     json_arena_begin();
     int r = handle_both(p, body, len, mutate, validate);
-    if (r == 0 && detach_body(mutate) < 0) {
-        admission_reply_free(validate);
-        r = -1;
-    }
+    if (r == 0)
+        r = detach_body(mutate);
     if (r == 0)
         r = detach_body(validate);
+    if (r != 0) {
+        /* Inside the scope: a reply that was answered before the other ran out of memory
+         * holds a body in arena memory. */
+        admission_reply_free(mutate);
+        admission_reply_free(validate);
+    }
     json_arena_end();
     return r;
 }
