@@ -69,9 +69,10 @@ void jsonpatch_add_member(jsonpatch *p, cJSON *parent, const char *parent_pointe
     }
     record(p, "add", path, value);
     free(path);
-    if (cJSON_GetObjectItemCaseSensitive(parent, key))
-        cJSON_ReplaceItemInObjectCaseSensitive(parent, key, value);
-    else if (!cJSON_AddItemToObject(parent, key, value)) {
+    bool placed = cJSON_GetObjectItemCaseSensitive(parent, key)
+                      ? cJSON_ReplaceItemInObjectCaseSensitive(parent, key, value)
+                      : cJSON_AddItemToObject(parent, key, value);
+    if (!placed) { /* cJSON leaves `value` with us when it cannot copy the key */
         cJSON_Delete(value);
         p->oom = true;
     }
