@@ -11,6 +11,21 @@
 
 #include <cjson/cJSON.h>
 
+/* Under valgrind, memory between scopes is marked unaddressable: a pointer kept past
+ * json_arena_end() reads as an error there, as it would if the blocks went back to free().
+ * (No-ops without valgrind, and when its headers are not installed.) */
+#if defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#define ARENA_RETIRE(b) VALGRIND_MAKE_MEM_NOACCESS((b)->data, (b)->size)
+#define ARENA_REUSE(b)  VALGRIND_MAKE_MEM_UNDEFINED((b)->data, (b)->size)
+#endif
+#endif
+#ifndef ARENA_RETIRE
+#define ARENA_RETIRE(b) ((void)(b))
+#define ARENA_REUSE(b)  ((void)(b))
+#endif
+
 #define ARENA_BLOCK (64 * 1024) /* kept for reuse: a typical review fits in it */
 /* The blocks after the first: below M_MMAP_THRESHOLD (128 KiB, cmd_serve.c), so that malloc
  * takes them from its heap and the next request reuses them. Blocks the kernel maps and unmaps
@@ -77,6 +92,7 @@ static block *take_spare(void)
         b = spare[--spare_count];
     pthread_mutex_unlock(&spare_lock);
     if (b) {
+        ARENA_REUSE(b);
         b->next = NULL;
         b->used = 0;
     }
@@ -90,6 +106,7 @@ static void give_back(block *b)
     if (b->size == ARENA_HEAP_BLOCK) {
         pthread_mutex_lock(&spare_lock);
         if (spare_count < ARENA_SPARE_BLOCKS) {
+            ARENA_RETIRE(b);
             spare[spare_count++] = b;
             kept_as_spare = true;
         }
@@ -179,6 +196,7 @@ void json_arena_begin(void)
             return; /* no arena: plain malloc, still correct */
         pthread_setspecific(kept_key, kept);
     }
+    ARENA_REUSE(kept);
     kept->used = 0;
     kept->next = NULL;
     blocks = kept;
@@ -196,6 +214,8 @@ void json_arena_end(void)
         give_back(blocks);
         blocks = next;
     }
+    if (kept)
+        ARENA_RETIRE(kept);
     blocks = NULL;
 }
 
