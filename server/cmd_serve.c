@@ -847,6 +847,9 @@ int cmd_serve(int argc, char **argv)
     }
     masked = true;
     signal(SIGPIPE, SIG_IGN);
+    /* The review lines in batches (log.h); before the sandbox, which allows no new thread. */
+    if (log_batch_start() != 0)
+        log_msg(LOG_WARN, "log", "cannot start the log flusher: writing lines one by one");
 
     http_config cfg = {
         .listen = listen_addr,
@@ -991,5 +994,6 @@ out:
     policy_holder_free(holder); /* after http_stop(): no request holds a policy any more */
     metrics_free(stats);        /* likewise: no request counts any more */
     json_arena_trim();          /* the spare blocks the workers left */
+    log_batch_stop();           /* last: what is pending, then nothing more is batched */
     return rc;
 }

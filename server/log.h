@@ -2,7 +2,8 @@
  * log.h — JSON-lines logging to stderr.
  *
  * Every line is one JSON object with at least "ts" (RFC 3339, UTC, microseconds), "level" and
- * "event". Lines are written with a single write(2) each, so threads never interleave.
+ * "event". Lines are written with a single write(2) each, or in batches of whole lines
+ * (log_batch_start), so threads never interleave.
  * Control characters in values are escaped by the JSON encoder.
  */
 #ifndef SW_LOG_H
@@ -59,8 +60,22 @@ void log_add_str(log_line *l, const char *key, const char *value);
 void log_add_uint(log_line *l, const char *key, unsigned long long value);
 /* log_add_bool — "key": true or false. */
 void log_add_bool(log_line *l, const char *key, int value);
-/* log_end — close the line, write it with one write(2) and free what it allocated. */
+/* log_end — close the line, write it with one write(2) (or add it to the batch) and free what
+ * it allocated. */
 void log_end(log_line *l);
+
+/*
+ * log_batch_start — from now on, debug and info lines are written in batches by a thread of
+ * this module's: at least every 50 ms, and at once when 16 KiB have collected. Warnings and
+ * errors are written at once, after what is pending, so the order of lines stays. Lines pending
+ * when the process dies without log_batch_stop() are lost. For the server, whose review line
+ * (SPEC §8) is otherwise one write(2) per request. Returns 0, or -1 when the thread cannot
+ * start (lines are then written one by one, as before).
+ */
+int log_batch_start(void);
+
+/* log_batch_stop — write what is pending, stop the thread, and write lines one by one again. */
+void log_batch_stop(void);
 
 /* log_msg — write one line {"event": event, "msg": <printf-formatted text>}. */
 void log_msg(log_level lvl, const char *event, const char *fmt, ...)

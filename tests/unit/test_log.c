@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -219,6 +220,65 @@ static void test_log_json_and_log_msg_splice_their_fields(void **state)
     free(text);
 }
 
+/* Batched: info lines wait for the flusher, a warning writes them first and then itself, and
+ * stopping writes the rest. */
+static void write_batched(void)
+{
+    assert_int_equal(log_batch_start(), 0);
+    log_msg(LOG_INFO, "first", "a");
+    log_msg(LOG_INFO, "second", "b");
+    log_msg(LOG_WARN, "third", "c");
+    log_msg(LOG_INFO, "fourth", "d");
+    log_batch_stop();
+    log_msg(LOG_INFO, "fifth", "after the batches");
+}
+
+static void test_batched_lines_keep_their_order(void **state)
+{
+    (void)state;
+    char *text = capture(write_batched);
+    static const char *const events[] = {"first", "second", "third", "fourth", "fifth"};
+    char *line = text;
+    for (size_t i = 0; i < sizeof events / sizeof events[0]; i++) {
+        char *end = strchr(line, '\n');
+        assert_non_null(end);
+        char save = end[1];
+        end[1] = '\0';
+        cJSON *o = only_line(line);
+        end[1] = save;
+        assert_string_equal(str(o, "event"), events[i]);
+        cJSON_Delete(o);
+        line = end + 1;
+    }
+    assert_string_equal(line, "");
+    free(text);
+}
+
+/* An info line reaches stderr without a warning or a stop: the flusher writes it. */
+static void write_one_and_wait(void)
+{
+    assert_int_equal(log_batch_start(), 0);
+    log_msg(LOG_INFO, "alone", "flushed by the thread");
+    off_t size = 0;
+    for (int i = 0; i < 200 && size == 0; i++) { /* up to 2 s; the flusher runs every 50 ms */
+        struct timespec ms10 = {0, 10 * 1000 * 1000};
+        nanosleep(&ms10, NULL);
+        size = lseek(STDERR_FILENO, 0, SEEK_END);
+    }
+    assert_true(size > 0);
+    log_batch_stop();
+}
+
+static void test_the_flusher_writes_pending_lines(void **state)
+{
+    (void)state;
+    char *text = capture(write_one_and_wait);
+    cJSON *o = only_line(text);
+    assert_string_equal(str(o, "event"), "alone");
+    cJSON_Delete(o);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -228,6 +288,8 @@ int main(void)
         cmocka_unit_test(test_invalid_utf8_from_cjson_fields_is_replaced),
         cmocka_unit_test(test_lines_below_the_threshold_are_dropped),
         cmocka_unit_test(test_log_json_and_log_msg_splice_their_fields),
+        cmocka_unit_test(test_batched_lines_keep_their_order),
+        cmocka_unit_test(test_the_flusher_writes_pending_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
