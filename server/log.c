@@ -9,8 +9,10 @@
  * The server batches (log_batch_start): debug and info lines collect in one buffer, written
  * whole by a flusher thread every LOG_BATCH_MS, or at once when LOG_BATCH_BYTES have collected.
  * A warning or an error first writes what is pending, then itself, so lines keep their order.
- * One write(2) per review line to the pipe a container runtime reads cost 4–8 µs of the
- * server's CPU per review, a quarter to a third of its throughput (bench/RESULTS.md).
+ * (The sandbox's sandbox_violation line is written by its SIGSYS handler, which may not take a
+ * lock: it can come before info lines still pending.) One write(2) per review line to the pipe a
+ * container runtime reads cost 4–8 µs of the server's CPU per review, a quarter to a third of its
+ * throughput (bench/RESULTS.md).
  *
  * Lines are built by log_line (log_begin … log_end) straight into a buffer; log_json() splices
  * in the members of a cJSON object printed by cJSON. Strings are escaped as RFC 8259 asks
@@ -222,9 +224,13 @@ int log_batch_start(void)
     if (rc != 0)
         return -1;
     stopping = false;
-    /* The flusher takes no signal: they are for the thread that waits for them. */
+    /* The flusher takes no asynchronous signal: those are for the thread that waits for them.
+     * SIGSYS (the sandbox's report of a refused system call) and the fault signals stay. */
     sigset_t all, old;
     sigfillset(&all);
+    static const int synchronous[] = {SIGSYS, SIGSEGV, SIGBUS, SIGFPE, SIGILL};
+    for (size_t i = 0; i < sizeof synchronous / sizeof synchronous[0]; i++)
+        sigdelset(&all, synchronous[i]);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     rc = pthread_create(&flusher, NULL, flusher_main, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
