@@ -161,8 +161,8 @@ static pthread_mutex_t batch_lock = PTHREAD_MUTEX_INITIALIZER; /* the fields bel
 static pthread_cond_t batch_wake;
 static pthread_t flusher;
 static bool stopping;
-static char *pending;
-static size_t pending_len, pending_cap;
+static char *pending; /* LOG_BATCH_BYTES * 2, allocated on first use */
+static size_t pending_len;
 
 /* Write what is pending. With batch_lock held: appenders wait for the write, which keeps the
  * order of lines (and, as without batching, a reader that stops reading stalls the writers). */
@@ -175,16 +175,10 @@ static void flush_locked(void)
 /* Append a line to the pending ones; false when it cannot grow (the caller writes it itself). */
 static bool append_locked(const char *buf, size_t len)
 {
-    if (pending_cap - pending_len < len) {
-        size_t cap = pending_cap ? pending_cap : LOG_BATCH_BYTES * 2;
-        while (cap - pending_len < len)
-            cap *= 2;
-        char *p = realloc(pending, cap);
-        if (p == NULL)
-            return false;
-        pending = p;
-        pending_cap = cap;
-    }
+    /* What is pending stays below LOG_BATCH_BYTES between calls and `len` is below it too
+     * (emit()), so the buffer never grows past its first size. */
+    if (pending == NULL && (pending = malloc(LOG_BATCH_BYTES * 2)) == NULL)
+        return false;
     memcpy(pending + pending_len, buf, len);
     pending_len += len;
     return true;
@@ -256,7 +250,6 @@ void log_batch_stop(void)
     flush_locked();
     free(pending);
     pending = NULL;
-    pending_cap = 0;
     pthread_mutex_unlock(&batch_lock);
     pthread_cond_destroy(&batch_wake);
 }
@@ -271,7 +264,9 @@ static void emit(log_level lvl, const char *buf, size_t len)
     pthread_mutex_lock(&batch_lock);
     if (!atomic_load(&batching)) { /* stopped meanwhile: everything pending is written */
         write_all(buf, len);
-    } else if (lvl >= LOG_WARN || !append_locked(buf, len)) {
+    } else if (lvl >= LOG_WARN || len >= LOG_BATCH_BYTES || !append_locked(buf, len)) {
+        /* A warning, a line as large as a batch (kept out of the buffer, which stays small),
+         * or no buffer: what is pending, then this line. */
         flush_locked();
         write_all(buf, len);
     } else if (pending_len >= LOG_BATCH_BYTES) {

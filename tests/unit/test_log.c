@@ -220,13 +220,16 @@ static void test_log_json_and_log_msg_splice_their_fields(void **state)
     free(text);
 }
 
-/* Batched: info lines wait for the flusher, a warning writes them first and then itself, and
- * stopping writes the rest. */
+/* Batched: info lines wait for the flusher, a warning or a line larger than a batch writes them
+ * first and then itself, and stopping writes the rest. */
 static void write_batched(void)
 {
     assert_int_equal(log_batch_start(), 0);
     log_msg(LOG_INFO, "first", "a");
     log_msg(LOG_INFO, "second", "b");
+    static char big[20 * 1024]; /* a line larger than a batch: written at once, in its place */
+    memset(big, 'x', sizeof big - 1);
+    log_msg(LOG_INFO, "big", "%s", big);
     log_msg(LOG_WARN, "third", "c");
     log_msg(LOG_INFO, "fourth", "d");
     log_batch_stop();
@@ -237,7 +240,7 @@ static void test_batched_lines_keep_their_order(void **state)
 {
     (void)state;
     char *text = capture(write_batched);
-    static const char *const events[] = {"first", "second", "third", "fourth", "fifth"};
+    static const char *const events[] = {"first", "second", "big", "third", "fourth", "fifth"};
     char *line = text;
     for (size_t i = 0; i < sizeof events / sizeof events[0]; i++) {
         char *end = strchr(line, '\n');
