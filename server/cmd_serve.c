@@ -922,6 +922,7 @@ int cmd_serve(int argc, char **argv)
         }
         log_json(LOG_INFO, "sandbox_installed", f);
         if (o.sandbox_selftest) {
+            log_flush(); /* its sandbox_violation line is written at once, from a handler */
             bool refused = sandbox_selftest();
             f = cJSON_CreateObject();
             if (f != NULL) {
@@ -984,8 +985,15 @@ out:
     cert_holder_free(certs); /* after http_stop(): every connection has let its pair go */
     free(client_ca_pem);
     free(client_ca_subjects);
-    if (masked)
+    log_batch_stop(); /* what is pending, before a late signal could end the process */
+    if (masked) {
+        /* A signal sent after the last look (a second SIGTERM while stopping) has nothing
+         * left to hurry: take it, so that unblocking does not kill the process mid-cleanup. */
+        struct timespec now = {0, 0};
+        while (sigtimedwait(&sigs, NULL, &now) > 0)
+            continue;
         pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+    }
     if (dev_file != NULL) {
         unlink(dev_file);
         free(dev_file);
@@ -994,6 +1002,5 @@ out:
     policy_holder_free(holder); /* after http_stop(): no request holds a policy any more */
     metrics_free(stats);        /* likewise: no request counts any more */
     json_arena_trim();          /* the spare blocks the workers left */
-    log_batch_stop();           /* last: what is pending, then nothing more is batched */
     return rc;
 }

@@ -25,6 +25,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -168,8 +169,34 @@ static size_t pending_len;
  * order of lines (and, as without batching, a reader that stops reading stalls the writers). */
 static void flush_locked(void)
 {
-    write_all(pending, pending_len);
+    /* In writes of whole lines, each at most PIPE_BUF bytes where the lines allow: a pipe keeps
+     * such a write whole, so a line written without the lock (the sandbox's SIGSYS handler)
+     * lands between lines, never inside one. A batch is still a few writes, not one a line. */
+    size_t at = 0;
+    while (at < pending_len) {
+        size_t end = at;
+        for (;;) {
+            const char *nl = memchr(pending + end, '\n', pending_len - end);
+            size_t next = nl ? (size_t)(nl - pending) + 1 : pending_len;
+            if (end > at && next - at > PIPE_BUF)
+                break;
+            end = next;
+            if (end == pending_len || end - at >= PIPE_BUF)
+                break;
+        }
+        write_all(pending + at, end - at);
+        at = end;
+    }
     pending_len = 0;
+}
+
+void log_flush(void)
+{
+    if (!atomic_load(&batching))
+        return;
+    pthread_mutex_lock(&batch_lock);
+    flush_locked();
+    pthread_mutex_unlock(&batch_lock);
 }
 
 /* Append a line to the pending ones; false when it cannot grow (the caller writes it itself). */

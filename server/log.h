@@ -77,6 +77,9 @@ int log_batch_start(void);
 /* log_batch_stop — write what is pending, stop the thread, and write lines one by one again. */
 void log_batch_stop(void);
 
+/* log_flush — write what is pending now (no-op when not batching). */
+void log_flush(void);
+
 /* log_msg — write one line {"event": event, "msg": <printf-formatted text>}. */
 void log_msg(log_level lvl, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -220,6 +220,19 @@ static void test_log_json_and_log_msg_splice_their_fields(void **state)
     free(text);
 }
 
+/* The line at *cursor as JSON (the caller deletes it); *cursor moves past it. */
+static cJSON *next_line(char **cursor)
+{
+    char *end = strchr(*cursor, '\n');
+    assert_non_null(end);
+    char save = end[1];
+    end[1] = '\0';
+    cJSON *o = only_line(*cursor);
+    end[1] = save;
+    *cursor = end + 1;
+    return o;
+}
+
 /* Batched: info lines wait for the flusher, a warning or a line larger than a batch writes them
  * first and then itself, and stopping writes the rest. */
 static void write_batched(void)
@@ -243,15 +256,32 @@ static void test_batched_lines_keep_their_order(void **state)
     static const char *const events[] = {"first", "second", "big", "third", "fourth", "fifth"};
     char *line = text;
     for (size_t i = 0; i < sizeof events / sizeof events[0]; i++) {
-        char *end = strchr(line, '\n');
-        assert_non_null(end);
-        char save = end[1];
-        end[1] = '\0';
-        cJSON *o = only_line(line);
-        end[1] = save;
+        cJSON *o = next_line(&line);
         assert_string_equal(str(o, "event"), events[i]);
         cJSON_Delete(o);
-        line = end + 1;
+    }
+    assert_string_equal(line, "");
+    free(text);
+}
+
+/* Many lines, several batches, each written in pieces of whole lines: all of them, in order. */
+static void write_many_batched(void)
+{
+    assert_int_equal(log_batch_start(), 0);
+    for (int i = 0; i < 1000; i++)
+        log_msg(LOG_INFO, "many", "%d %0*d", i, i % 300, 0); /* lines of 70 to 370 bytes */
+    log_batch_stop();
+}
+
+static void test_many_batched_lines_are_whole_and_in_order(void **state)
+{
+    (void)state;
+    char *text = capture(write_many_batched);
+    char *line = text;
+    for (int i = 0; i < 1000; i++) {
+        cJSON *o = next_line(&line);
+        assert_int_equal(atoi(str(o, "msg")), i);
+        cJSON_Delete(o);
     }
     assert_string_equal(line, "");
     free(text);
@@ -292,6 +322,7 @@ int main(void)
         cmocka_unit_test(test_lines_below_the_threshold_are_dropped),
         cmocka_unit_test(test_log_json_and_log_msg_splice_their_fields),
         cmocka_unit_test(test_batched_lines_keep_their_order),
+        cmocka_unit_test(test_many_batched_lines_are_whole_and_in_order),
         cmocka_unit_test(test_the_flusher_writes_pending_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
