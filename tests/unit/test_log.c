@@ -52,6 +52,15 @@ static cJSON *only_line(const char *text)
     return j;
 }
 
+/* What `fn` logs, which must be one line, as JSON (the caller deletes it). */
+static cJSON *capture_line(void (*fn)(void))
+{
+    char *text = capture(fn);
+    cJSON *j = only_line(text);
+    free(text);
+    return j;
+}
+
 static const char *str(const cJSON *j, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
@@ -117,13 +126,11 @@ static void test_a_line_longer_than_the_inline_buffer_is_whole(void **state)
     for (size_t i = 0; i < n; i++)
         long_value[i] = i % 50 == 49 ? '"' : (char)('a' + i % 26);
     long_value[n] = '\0';
-    char *text = capture(write_long_line);
-    cJSON *j = only_line(text);
+    cJSON *j = capture_line(write_long_line);
     assert_string_equal(str(j, "a"), long_value);
     assert_string_equal(str(j, "b"), "after");
     assert_string_equal(str(j, "level"), "warn");
     cJSON_Delete(j);
-    free(text);
     free(long_value);
 }
 
@@ -138,13 +145,11 @@ static void write_invalid_utf8(void)
 static void test_invalid_utf8_is_replaced(void **state)
 {
     (void)state;
-    char *text = capture(write_invalid_utf8);
-    cJSON *j = only_line(text);
+    cJSON *j = capture_line(write_invalid_utf8);
     assert_string_equal(str(j, "v"), "a?"
                                      "?(b?"
                                      "??z");
     cJSON_Delete(j);
-    free(text);
 }
 
 static void write_invalid_utf8_through_cjson(void)
@@ -157,11 +162,9 @@ static void write_invalid_utf8_through_cjson(void)
 static void test_invalid_utf8_from_cjson_fields_is_replaced(void **state)
 {
     (void)state;
-    char *text = capture(write_invalid_utf8_through_cjson);
-    cJSON *j = only_line(text);
+    cJSON *j = capture_line(write_invalid_utf8_through_cjson);
     assert_string_equal(str(j, "v"), "x????y");
     cJSON_Delete(j);
-    free(text);
 }
 
 static void write_below_threshold(void)
@@ -305,11 +308,9 @@ static void write_one_and_wait(void)
 static void test_the_flusher_writes_pending_lines(void **state)
 {
     (void)state;
-    char *text = capture(write_one_and_wait);
-    cJSON *o = only_line(text);
+    cJSON *o = capture_line(write_one_and_wait);
     assert_string_equal(str(o, "event"), "alone");
     cJSON_Delete(o);
-    free(text);
 }
 
 int main(void)
