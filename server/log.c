@@ -199,7 +199,7 @@ void log_flush(void)
     pthread_mutex_unlock(&batch_lock);
 }
 
-/* Append a line to the pending ones; false when it cannot grow (the caller writes it itself). */
+/* Append a line to the pending ones; false when there is no buffer (the caller writes it). */
 static bool append_locked(const char *buf, size_t len)
 {
     /* What is pending stays below LOG_BATCH_BYTES between calls and `len` is below it too
