@@ -550,7 +550,7 @@ static int edit_removals(planner *p, const pending_remove *r)
     if (map->flow) {
         note_flow(p, map->start, "members removed from");
         if (all) {
-            size_t open, close;
+            size_t open = 0, close = 0; /* set by flow_braces() when it returns 0 */
             if (flow_braces(p, map, &open, &close) < 0)
                 return -1;
             return push_delete(p, open + 1, close);
@@ -622,7 +622,7 @@ static int edit_flow_insert(planner *p, const pending_add *a)
     strbuf sb = {0};
     note_flow(p, map->start, "a member added to");
     if (map->count == 0) {
-        size_t open, close;
+        size_t open = 0, close = 0; /* set by flow_braces() when it returns 0 */
         if (flow_braces(p, map, &open, &close) < 0)
             return -1;
         flow_pair(&sb, m, a->key, a->value);
@@ -631,7 +631,7 @@ static int edit_flow_insert(planner *p, const pending_add *a)
     const mnode *last_key = map->key_nodes[map->count - 1];
     size_t at = map->items[map->count - 1]->content_end;
     size_t ls = line_start(m, last_key->start);
-    size_t open, close;
+    size_t open = 0, close = 0; /* set by flow_braces() when it returns 0 */
     if (m->format == MANIFEST_JSON && all_blank(m, ls, last_key->start) &&
         flow_braces(p, map, &open, &close) == 0) {
         /* One member per line (kubectl's layout): the same, with the indentation of the last

@@ -259,13 +259,13 @@ static void render_violations(strbuf *sb, metrics *m)
         const char *k = atomic_load_explicit(&m->violations[i].key, memory_order_acquire);
         if (!k)
             continue;
-        const char *sep = strchr(k, '\x1f');
+        size_t ns_len = strcspn(k, "\x1f"); /* the key holds one separator */
         char ns[256];
-        snprintf(ns, sizeof ns, "%.*s", (int)(sep - k), k);
+        snprintf(ns, sizeof ns, "%.*s", (int)ns_len, k);
         sb_append(sb, "seccomp_webhook_violations_total{namespace=\"");
         label_value(sb, ns);
         sb_append(sb, "\",rule=\"");
-        label_value(sb, sep + 1);
+        label_value(sb, k + ns_len + 1);
         sb_printf(sb, "\"} %llu\n",
                   (unsigned long long)atomic_load_explicit(&m->violations[i].count,
                                                            memory_order_relaxed));
