@@ -44,6 +44,10 @@
 
 static void report_addv(profile_report *r, profile_severity sev, const char *pointer, unsigned line,
                         unsigned column, const char *fmt, va_list ap)
+    __attribute__((format(printf, 6, 0)));
+
+static void report_addv(profile_report *r, profile_severity sev, const char *pointer, unsigned line,
+                        unsigned column, const char *fmt, va_list ap)
 {
     if (r->oom)
         return;

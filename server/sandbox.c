@@ -299,11 +299,11 @@ static int add_allowed(scmp_filter_ctx ctx, const char *name, args_rule args)
         break;
     case ARGS_OWN_PROCESS:
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-                              SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
+                              SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0));
         break;
     case ARGS_SET_NAME:
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-                              SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)PR_SET_NAME));
+                              SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)PR_SET_NAME, 0));
         break;
     default:
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
