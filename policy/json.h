@@ -44,4 +44,9 @@ bool json_is_absent(const cJSON *item);
 /* json_string — the string value of `item`, or NULL when it is not a string. */
 const char *json_string(const cJSON *item);
 
+/* json_utf8_len — the length (1–4) of the valid UTF-8 sequence at `p`, reading at most `left`
+ * bytes and none after one that is not a continuation byte (so never past a NUL), or 0 when it
+ * is invalid: overlong forms, surrogates and code points above U+10FFFF (RFC 3629 §3). */
+size_t json_utf8_len(const unsigned char *p, size_t left);
+
 #endif

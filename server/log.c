@@ -37,6 +37,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "json.h"
+
 static log_level min_level = LOG_INFO;
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
@@ -88,47 +90,12 @@ static void format_ts(char *buf, size_t len)
     (void)len;
 }
 
-/* Length of the valid UTF-8 sequence starting at s (at most `left` bytes), or 0 if invalid
- * (overlong forms, surrogates and code points above U+10FFFF are invalid, RFC 3629). */
-static size_t utf8_seq_len(const unsigned char *s, size_t left)
-{
-    unsigned char c = s[0];
-    size_t n;
-    unsigned lo = 0x80, hi = 0xBF;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        n = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F;
-    } else
-        return 0;
-    if (left < n)
-        return 0;
-    if (s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++)
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
-    return n;
-}
-
 static void sanitize_utf8(char *s, size_t len)
 {
     unsigned char *p = (unsigned char *)s;
     size_t i = 0;
     while (i < len) {
-        size_t n = utf8_seq_len(p + i, len - i);
+        size_t n = json_utf8_len(p + i, len - i);
         if (n == 0) {
             p[i++] = '?';
             continue;
@@ -365,7 +332,7 @@ static void put_string(log_line *l, const char *s)
         }
         if (c >= 0x80) {
             /* At most 4 bytes are read, and none past a NUL (not a continuation byte). */
-            size_t n = utf8_seq_len(p, 4);
+            size_t n = json_utf8_len(p, 4);
             if (n != 0) {
                 p += n;
                 continue;
