@@ -125,14 +125,19 @@ static int decode(const char *body, size_t len, decoded *d, admission_reply *out
     return 1;
 }
 
-/* Standard base64 (RFC 4648 §4, padded, no line breaks), as Go's encoding/json decodes
- * []byte fields such as response.patch. */
-static char *base64(const char *data, size_t len)
+/* `data` in standard base64 (RFC 4648 §4, padded, no line breaks), as Go's encoding/json
+ * decodes []byte fields such as response.patch, between double quotes: a JSON string as it is
+ * (no base64 character needs escaping), for cJSON_AddRawToObject(). */
+static char *base64_json(const char *data, size_t len)
 {
-    size_t cap = 4 * ((len + 2) / 3) + 1;
+    size_t cap = 4 * ((len + 2) / 3) + 3;
     char *out = malloc(cap);
-    if (out)
-        EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)data, (int)len);
+    if (out) {
+        out[0] = '"';
+        int n = EVP_EncodeBlock((unsigned char *)out + 1, (const unsigned char *)data, (int)len);
+        out[1 + n] = '"';
+        out[2 + n] = '\0';
+    }
     return out;
 }
 
@@ -172,8 +177,8 @@ static char *encode(const decoded *d, engine_endpoint ep, const engine_decision 
      * (VerifyAdmissionResponse, apiserver/pkg/admission/plugin/webhook/request). */
     if (ok && ep == ENGINE_MUTATE && dec->patch) {
         char *text = cJSON_PrintUnformatted(dec->patch);
-        char *b64 = text ? base64(text, strlen(text)) : NULL;
-        ok = b64 && cJSON_AddStringToObject(resp, "patch", b64) &&
+        char *b64 = text ? base64_json(text, strlen(text)) : NULL;
+        ok = b64 && cJSON_AddRawToObject(resp, "patch", b64) &&
              cJSON_AddStringToObject(resp, "patchType", "JSONPatch");
         cJSON_free(text);
         free(b64);
