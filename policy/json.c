@@ -94,6 +94,7 @@ typedef struct {
     const char *error;
     char *dup_key;     /* when reading stopped at a duplicate key: that key (cJSON_malloc) */
     bool large_object; /* an object had more members than are checked as they are read */
+    bool oom;          /* reading stopped because an allocation failed */
 } reader;
 
 /* Objects up to this many members are checked for duplicate keys as each key is read, against
@@ -114,6 +115,12 @@ static cJSON *fail(reader *x, const char *why)
 {
     x->error = why;
     return NULL;
+}
+
+static cJSON *fail_oom(reader *x)
+{
+    x->oom = true;
+    return fail(x, "out of memory");
 }
 
 static bool refuse(reader *x, const char *why)
@@ -263,7 +270,7 @@ static char *read_string(reader *x)
         return NULL;
     char *out = cJSON_malloc(end - start + 1);
     if (out == NULL) {
-        fail(x, "out of memory");
+        fail_oom(x);
         return NULL;
     }
     if (plain) {
@@ -345,7 +352,7 @@ static cJSON *read_number(reader *x)
         for (size_t i = start + negative; i < x->pos; i++)
             v = v * 10 + (x->s[i] - '0');
         cJSON *item = cJSON_CreateNumber(negative ? -(double)v : (double)v);
-        return item != NULL ? item : fail(x, "out of memory");
+        return item != NULL ? item : fail_oom(x);
     }
     /* strtod() wants a C string and reads the decimal point of the current locale, as cJSON
      * does (only "C" in this project's programs, but a host program may set another). */
@@ -353,7 +360,7 @@ static cJSON *read_number(reader *x)
     char small[64];
     char *text = n < sizeof small ? small : malloc(n + 1);
     if (text == NULL)
-        return fail(x, "out of memory");
+        return fail_oom(x);
     memcpy(text, x->s + start, n);
     text[n] = '\0';
     if (fraction) {
@@ -364,7 +371,7 @@ static cJSON *read_number(reader *x)
     cJSON *item = cJSON_CreateNumber(strtod(text, NULL));
     if (text != small)
         free(text);
-    return item != NULL ? item : fail(x, "out of memory");
+    return item != NULL ? item : fail_oom(x);
 }
 
 static cJSON *read_value(reader *x);
@@ -375,7 +382,7 @@ static cJSON *read_container(reader *x, bool object)
         return fail(x, "nested deeper than 1000 levels");
     cJSON *c = object ? cJSON_CreateObject() : cJSON_CreateArray();
     if (c == NULL)
-        return fail(x, "out of memory");
+        return fail_oom(x);
     x->pos++; /* '{' or '[' */
     skip_ws(x);
     unsigned char close = object ? '}' : ']';
@@ -462,7 +469,7 @@ static cJSON *read_literal(reader *x, const char *word, cJSON *(*make)(void))
     x->pos += n;
     cJSON *item = make();
     if (item == NULL)
-        return fail(x, "out of memory");
+        return fail_oom(x);
     if (cJSON_IsTrue(item))
         item->valueint = 1; /* as cJSON's parser leaves it */
     return item;
@@ -485,7 +492,7 @@ static cJSON *read_value(reader *x)
         cJSON *item = cJSON_CreateNull();
         if (item == NULL) {
             cJSON_free(text);
-            return fail(x, "out of memory");
+            return fail_oom(x);
         }
         item->type = cJSON_String;
         item->valuestring = text;
@@ -604,14 +611,26 @@ static bool key_index(const cJSON *item, const cJSON *target, size_t *count)
     return false;
 }
 
+/* A refusal for want of memory, not for anything in the text. */
+static void set_out_of_memory(json_error *err)
+{
+    memset(err, 0, sizeof *err);
+    err->out_of_memory = true;
+    snprintf(err->message, sizeof err->message, "out of memory");
+}
+
 /* The error for a duplicate key: the key is user data, so escaped, and cut on a character
  * boundary. */
 static void set_duplicate_error(json_error *err, const char *text, size_t offset, const char *key)
 {
     char msg[sizeof err->message];
     char *shown = text_escape(key);
-    size_t n = shown ? text_cut_utf8(shown, strlen(shown), 120) : 0;
-    snprintf(msg, sizeof msg, "duplicate key \"%.*s\"", (int)n, shown ? shown : "");
+    if (shown == NULL) {
+        set_out_of_memory(err);
+        return;
+    }
+    size_t n = text_cut_utf8(shown, strlen(shown), 120);
+    snprintf(msg, sizeof msg, "duplicate key \"%.*s\"", (int)n, shown);
     free(shown);
     set_error(err, text, offset, msg);
 }
@@ -622,7 +641,9 @@ cJSON *json_parse_strict(const char *text, size_t len, json_error *err)
     reader x;
     cJSON *root = read_document(text, len, SIZE_MAX, &x);
     if (root == NULL) {
-        if (x.dup_key != NULL)
+        if (x.oom)
+            set_out_of_memory(err);
+        else if (x.dup_key != NULL)
             set_duplicate_error(err, text, x.pos, x.dup_key);
         else
             set_error(err, text, x.pos, x.error);
@@ -634,7 +655,7 @@ cJSON *json_parse_strict(const char *text, size_t len, json_error *err)
     bool oom = false;
     const cJSON *dup = find_duplicate(root, &oom);
     if (oom) {
-        set_error(err, text, 0, "out of memory checking for duplicate keys");
+        set_out_of_memory(err);
         cJSON_Delete(root);
         return NULL;
     }
@@ -645,7 +666,10 @@ cJSON *json_parse_strict(const char *text, size_t len, json_error *err)
         reader again;
         cJSON_Delete(read_document(text, len, index, &again));
         cJSON_free(again.dup_key);
-        set_duplicate_error(err, text, again.key_offset, dup->string);
+        if (again.oom && again.key_offset == 0)
+            set_out_of_memory(err); /* stopped before the key */
+        else
+            set_duplicate_error(err, text, again.key_offset, dup->string);
         cJSON_Delete(root);
         return NULL;
     }

@@ -16,8 +16,9 @@
 #include <cjson/cJSON.h>
 
 typedef struct {
-    unsigned line;   /* 1-based */
-    unsigned column; /* 1-based, in bytes */
+    unsigned line;      /* 1-based; 0 with out_of_memory */
+    unsigned column;    /* 1-based, in bytes; 0 with out_of_memory */
+    bool out_of_memory; /* the text was not judged: an allocation failed ("out of memory") */
     char message[192];
 } json_error;
 
@@ -28,8 +29,9 @@ typedef struct {
  * it, holds invalid UTF-8 or a byte-order mark, a raw control character, a malformed escape,
  * an escaped \u0000 or an unpaired UTF-16 surrogate escape inside a string, a duplicate key in
  * any object (reported at the later occurrence), or nests deeper than 1000 levels (cJSON's
- * limit). The tree is the one cJSON_Parse() builds from the same text (nodes and strings from
- * cJSON's allocator, numbers through strtod()), read in a single pass.
+ * limit). When an allocation fails it returns NULL with err->out_of_memory set instead: that
+ * says nothing about the text. The tree is the one cJSON_Parse() builds from the same text (nodes
+ * and strings from cJSON's allocator, numbers through strtod()), read in a single pass.
  */
 cJSON *json_parse_strict(const char *text, size_t len, json_error *err);
 

@@ -1458,7 +1458,10 @@ void profile_check_text(const char *text, size_t len, const policy_profiles *cfg
     json_error jerr;
     cJSON *root = json_parse_strict(text, len, &jerr);
     if (!root) {
-        report_at(out, jerr.line, jerr.column, "not valid JSON: %s", jerr.message);
+        if (jerr.out_of_memory)
+            out->oom = true;
+        else
+            report_at(out, jerr.line, jerr.column, "not valid JSON: %s", jerr.message);
         return;
     }
     dctx c = {.r = out, .text = text, .len = len};

@@ -106,6 +106,8 @@ static int decode(const char *body, size_t len, decoded *d, admission_reply *out
     json_error err;
     char msg[320];
     d->root = json_parse_strict(body, len, &err);
+    if (!d->root && err.out_of_memory)
+        return -1; /* not the client's fault: the server answers 500 */
     const char *why = NULL;
     if (!d->root)
         snprintf(msg, sizeof msg, "malformed JSON at line %u, column %u: %s", err.line, err.column,
