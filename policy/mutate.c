@@ -69,12 +69,13 @@ static void set_profile(jsonpatch *patch, cJSON *holder, const char *holder_ptr,
         return;
     }
     cJSON *wrap = cJSON_CreateObject();
-    if (!wrap) {
+    /* cJSON copies the key: adding the member can run out of memory too. */
+    if (!wrap || !cJSON_AddItemToObject(wrap, "seccompProfile", profile)) {
+        cJSON_Delete(wrap);
         cJSON_Delete(profile);
         patch->oom = true;
         return;
     }
-    cJSON_AddItemToObject(wrap, "seccompProfile", profile);
     jsonpatch_add_member(patch, holder, holder_ptr, "securityContext", wrap);
 }
 
