@@ -197,10 +197,9 @@ static void rule_localhost(violation_list *out, const validate_scope *s, const s
             free(shown);
             return;
         }
-        char *ns = text_escape(s->namespace_);
-        sb_printf(&sb, "Localhost profile \"%s\" is not allowed in namespace \"%s\"", shown,
-                  ns ? ns : "");
-        free(ns);
+        sb_printf(&sb, "Localhost profile \"%s\" is not allowed in namespace \"", shown);
+        sb_append_escaped(&sb, s->namespace_);
+        sb_append(&sb, "\"");
         char *what = sb_take(&sb);
         strbuf allowed = {0};
         if (globs->count == 0)
