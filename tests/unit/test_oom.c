@@ -1,0 +1,304 @@
+/*
+ * test_oom.c — running out of memory anywhere in a review gives an error, never a different
+ * answer, and leaks nothing.
+ *
+ * The API server calls the webhook on every pod creation: an allocation that fails halfway
+ * through the engine must not drop a violation (a wrong allow), a warning or a patch operation,
+ * nor word a failure as the client's fault. So for each AdmissionReview of the admission fuzz
+ * corpus (tests/fuzz/corpus/admission: realistic pods, workloads and hostile bodies), under the
+ * built-in policy and a richer one, and for /mutate, /validate and both in a row as `review`
+ * does, every allocation the review makes is failed in turn, one per run. Each run must either
+ * return -1 (the server answers 500) with nothing in the reply, or give exactly the reply of a
+ * run without failures; and once the reply is freed, as many blocks are allocated as before.
+ *
+ * Allocations are counted and failed by replacing malloc, calloc and realloc (glibc routes its
+ * own calls, strdup's for one, through them) with wrappers around glibc's allocator. That
+ * cannot coexist with AddressSanitizer's allocator, so this test is built without SW_SANITIZE
+ * only. It runs twice over: with cJSON allocating through malloc, so that every node of a tree
+ * can fail, and then with the server's per-request arena installed (json_arena.h), as `serve`
+ * runs.
+ */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "admission.h"
+#include "json_arena.h"
+#include "policy.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* The allocator                                                                              */
+/* ------------------------------------------------------------------------------------------ */
+
+extern void *__libc_malloc(size_t n);
+extern void *__libc_calloc(size_t n, size_t size);
+extern void *__libc_realloc(void *p, size_t n);
+extern void __libc_free(void *p);
+
+/* volatile: GCC takes malloc for its builtin, which touches no variable of the program, and
+ * would otherwise drop the stores around a call it cannot see calling this one. */
+static volatile bool counting;     /* allocations are counted (and may fail) only in a review */
+static volatile long allocations;  /* counted since counting began */
+static volatile long fail_at = -1; /* the index of the allocation to fail; -1 for none */
+static volatile long live;         /* blocks allocated and not yet freed, in the whole process */
+
+static bool fails(void)
+{
+    return counting && allocations++ == fail_at;
+}
+
+void *malloc(size_t n)
+{
+    if (fails())
+        return NULL;
+    void *p = __libc_malloc(n);
+    if (p != NULL)
+        live++;
+    return p;
+}
+
+void *calloc(size_t n, size_t size)
+{
+    if (fails())
+        return NULL;
+    void *p = __libc_calloc(n, size);
+    if (p != NULL)
+        live++;
+    return p;
+}
+
+void *realloc(void *p, size_t n)
+{
+    if (p == NULL)
+        return malloc(n);
+    if (n == 0) {
+        free(p);
+        return NULL;
+    }
+    if (fails())
+        return NULL;
+    return __libc_realloc(p, n);
+}
+
+void free(void *p)
+{
+    if (p != NULL)
+        live--;
+    __libc_free(p);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Reviews                                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+/* A policy that reaches more of the engine than the built-in one: warn and audit modes,
+ * Localhost allow-lists with {namespace}, a Localhost default, no default, allowUnconfined,
+ * templates mutated, exemptions, and profile content checks reading tests/fixtures/profiles
+ * (%s). */
+static const char POLICY[] =
+    "apiVersion: seccomp-webhook/v1\n"
+    "kind: SeccompPolicy\n"
+    "defaults:\n"
+    "  allowedLocalhostProfiles: [\"*.json\"]\n"
+    "  mutateTemplates: true\n"
+    "namespaces:\n"
+    "  - match: [\"legacy*\", \"warn-*\"]\n"
+    "    mode: warn\n"
+    "  - match: [\"audit\", \"monitoring\"]\n"
+    "    mode: audit\n"
+    "  - match: [\"team-*\"]\n"
+    "    allowedLocalhostProfiles: [\"{namespace}/*.json\"]\n"
+    "  - match: [\"local\", \"ingress\"]\n"
+    "    defaultProfile: {type: Localhost, localhostProfile: strict.json}\n"
+    "  - match: [\"none\", \"batch\"]\n"
+    "    defaultProfile: null\n"
+    "  - match: [\"open\", \"debug\"]\n"
+    "    allowUnconfined: true\n"
+    "exemptions:\n"
+    "  usernames: [\"system:serviceaccount:ops:breakglass\"]\n"
+    "  runtimeClasses: [\"kata\"]\n"
+    "profiles:\n"
+    "  directory: %s/profiles\n"
+    "  requireDefaultDeny: true\n"
+    "  forbiddenSyscalls: [kexec_load, init_module]\n";
+
+typedef enum { RUN_MUTATE, RUN_VALIDATE, RUN_BOTH } run_kind;
+
+typedef struct {
+    int rc;
+    unsigned status[2];
+    char *body[2]; /* malloc'd copies, NULL when there is none */
+} outcome;
+
+static char *copy(const char *s)
+{
+    return s != NULL ? strdup(s) : NULL;
+}
+
+/* One review; the reply is copied out and freed before counting stops, so that what the
+ * review leaves allocated can be told from the copy. */
+static void run(const policy *p, run_kind kind, const char *body, size_t len, outcome *o)
+{
+    admission_reply r[2];
+    memset(r, 0, sizeof r);
+    counting = true;
+    if (kind == RUN_BOTH)
+        o->rc = admission_handle_both(p, body, len, &r[0], &r[1]);
+    else
+        o->rc = admission_handle(p, kind == RUN_MUTATE ? ENGINE_MUTATE : ENGINE_VALIDATE, body, len,
+                                 &r[0]);
+    counting = false;
+    for (int i = 0; i < 2; i++) {
+        o->status[i] = r[i].http_status;
+        o->body[i] = copy(r[i].body);
+    }
+    counting = true;
+    admission_reply_free(&r[0]);
+    admission_reply_free(&r[1]);
+    counting = false;
+}
+
+static void outcome_free(outcome *o)
+{
+    free(o->body[0]);
+    free(o->body[1]);
+}
+
+static bool same(const char *a, const char *b)
+{
+    return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *buf = NULL;
+    size_t cap = 0, n = 0;
+    for (;;) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 65536;
+            buf = realloc(buf, cap);
+            assert_non_null(buf);
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        if (got == 0)
+            break;
+        n += got;
+    }
+    fclose(f);
+    *len = n;
+    return buf;
+}
+
+/* Fail each allocation of one review in turn; returns how many were failed. */
+static long sweep(const policy *p, run_kind kind, const char *name, const char *body, size_t len)
+{
+    static const char *const kinds[] = {"mutate", "validate", "both"};
+    outcome want;
+    fail_at = -1;
+    allocations = 0;
+    run(p, kind, body, len, &want);
+    long total = allocations;
+    assert_int_equal(want.rc, 0);
+    json_arena_trim();
+    long before = live;
+    for (long i = 0; i < total; i++) {
+        outcome got;
+        fail_at = i;
+        allocations = 0;
+        run(p, kind, body, len, &got);
+        fail_at = -1;
+        if (got.rc == 0 && (got.status[0] != want.status[0] || got.status[1] != want.status[1] ||
+                            !same(got.body[0], want.body[0]) || !same(got.body[1], want.body[1])))
+            fail_msg("%s, %s: allocation %ld of %ld failed, and the review answered\n%s\n%s\n"
+                     "instead of\n%s\n%s",
+                     name, kinds[kind], i, total, got.body[0] ? got.body[0] : "(none)",
+                     got.body[1] ? got.body[1] : "(none)", want.body[0] ? want.body[0] : "(none)",
+                     want.body[1] ? want.body[1] : "(none)");
+        if (got.rc != 0 && (got.body[0] != NULL || got.body[1] != NULL))
+            fail_msg("%s, %s: allocation %ld failed: -1 returned with a reply", name, kinds[kind],
+                     i);
+        outcome_free(&got);
+        json_arena_trim();
+        if (live != before)
+            fail_msg("%s, %s: allocation %ld of %ld failed, and %ld blocks were left", name,
+                     kinds[kind], i, total, live - before);
+    }
+    outcome_free(&want);
+    return total;
+}
+
+/* Every body of the admission fuzz corpus, under both policies, for each run kind. */
+static void sweep_corpus(void)
+{
+    const char *fixtures = getenv("SW_FIXTURES");
+    assert_non_null(fixtures);
+    char text[sizeof POLICY + 4096];
+    snprintf(text, sizeof text, POLICY, fixtures);
+    policy_errors errs = {0};
+    policy *policies[2] = {policy_builtin(), policy_parse(text, strlen(text), "oom.yaml", &errs)};
+    for (size_t i = 0; i < errs.count; i++)
+        print_error("oom.yaml:%u:%u: %s\n", errs.items[i].line, errs.items[i].column,
+                    errs.items[i].message);
+    policy_errors_free(&errs);
+    assert_non_null(policies[0]);
+    assert_non_null(policies[1]);
+
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/../fuzz/corpus/admission", fixtures);
+    struct dirent **names = NULL;
+    int n = scandir(dir, &names, NULL, alphasort);
+    assert_true(n > 2);
+    long failed = 0;
+    int bodies = 0;
+    for (int k = 0; k < n; k++) {
+        if (names[k]->d_name[0] != '.') {
+            char path[8192];
+            snprintf(path, sizeof path, "%s/%s", dir, names[k]->d_name);
+            size_t len;
+            char *body = read_file(path, &len);
+            for (int p = 0; p < 2; p++)
+                for (int kind = RUN_MUTATE; kind <= RUN_BOTH; kind++)
+                    failed += sweep(policies[p], (run_kind)kind, names[k]->d_name, body, len);
+            free(body);
+            bodies++;
+        }
+        free(names[k]);
+    }
+    free(names);
+    print_message("%d bodies, %ld allocations failed one at a time\n", bodies, failed);
+    policy_free(policies[0]);
+    policy_free(policies[1]);
+}
+
+static void test_oom_with_cjson_on_malloc(void **state)
+{
+    (void)state;
+    sweep_corpus();
+}
+
+static void test_oom_with_the_request_arena(void **state)
+{
+    (void)state;
+    json_arena_install();
+    sweep_corpus();
+}
+
+int main(void)
+{
+    /* In this order: the arena, once installed, stays. */
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_oom_with_cjson_on_malloc),
+        cmocka_unit_test(test_oom_with_the_request_arena),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
