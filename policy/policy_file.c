@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <yaml.h>
 
@@ -1201,8 +1202,10 @@ static bool hash_text(const char *text, size_t len, char *out)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
-    if (!EVP_Digest(text, len, md, &n, EVP_sha256(), NULL) || n != 32)
+    if (!EVP_Digest(text, len, md, &n, EVP_sha256(), NULL) || n != 32) {
+        ERR_clear_error(); /* the queue is per thread: leave nothing for a later reader */
         return false;
+    }
     memcpy(out, "sha256:", 7);
     for (unsigned i = 0; i < n; i++) {
         out[7 + 2 * i] = "0123456789abcdef"[md[i] >> 4];

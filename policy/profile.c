@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <seccomp.h>
 
@@ -1923,6 +1924,8 @@ static int judge_fd(profile_cache *c, const policy_profiles *cfg, const char *re
     cache_entry fresh = {.id = id, .racy = is_racy(&id, read_at)};
     unsigned int dlen = 0;
     bool digested = EVP_Digest(buf, len, fresh.digest, &dlen, EVP_sha256(), NULL) && dlen == 32;
+    if (!digested)
+        ERR_clear_error(); /* the queue is per thread: leave nothing for a later reader */
     /* Cache only what was read from a file that did not change while it was read. */
     struct stat after;
     file_id id2;
