@@ -10,8 +10,9 @@
  * does, every allocation the review makes is failed in turn, one per run. Each run must either
  * return -1 (the server answers 500) with nothing in the reply, or give exactly the reply of a
  * run without failures; and once the reply is freed, as many blocks are allocated as before.
- * Decoding a policy file (at start and on every reload) is swept the same way: it must refuse
- * the file or give the same policy.
+ * Decoding a policy file (at start and on every reload) and checking a seccomp profile are
+ * swept the same way: they must refuse the file (or say they ran out of memory) or give the
+ * same policy or report.
  *
  * Allocations are counted and failed by replacing malloc, calloc and realloc (glibc routes its
  * own calls, strdup's for one, through them) with wrappers around glibc's allocator. That
@@ -37,6 +38,7 @@
 #include "admission.h"
 #include "json_arena.h"
 #include "policy.h"
+#include "profile.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* The allocator                                                                              */
@@ -410,6 +412,94 @@ static void test_oom_decoding_policy_files(void **state)
     free(example);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Seccomp profiles                                                                           */
+/* ------------------------------------------------------------------------------------------ */
+
+static bool same_report(const profile_report *a, const profile_report *b)
+{
+    if (a->count != b->count || a->worst != b->worst || a->oom != b->oom)
+        return false;
+    for (size_t i = 0; i < a->count; i++) {
+        const profile_problem *x = &a->items[i], *y = &b->items[i];
+        if (x->severity != y->severity || !same(x->pointer, y->pointer) || x->line != y->line ||
+            x->column != y->column || !same(x->message, y->message))
+            return false;
+    }
+    return true;
+}
+
+/* Fail each allocation of checking one profile in turn: the report must say it is out of
+ * memory, or be the report of a check without failures. A report that lost a problem would
+ * let a profile through (`check-config`, `lint-profile`, and the review of a Localhost
+ * reference when `profiles` is configured). Returns how many allocations were failed. */
+static long sweep_profile(const char *name, const char *text, size_t len,
+                          const policy_profiles *cfg)
+{
+    profile_report want = {0};
+    fail_at = -1;
+    allocations = 0;
+    counting = true;
+    profile_check_text(text, len, cfg, &want);
+    counting = false;
+    long total = allocations;
+    assert_false(want.oom);
+    long before = live;
+    for (long i = 0; i < total; i++) {
+        profile_report got = {0};
+        fail_at = i;
+        allocations = 0;
+        counting = true;
+        profile_check_text(text, len, cfg, &got);
+        counting = false;
+        fail_at = -1;
+        if (!got.oom && !same_report(&got, &want))
+            fail_msg("%s: allocation %ld of %ld failed, and the report differs (%zu problems, "
+                     "not %zu)",
+                     name, i, total, got.count, want.count);
+        profile_report_free(&got);
+        if (live != before)
+            fail_msg("%s: allocation %ld of %ld failed, and %ld blocks were left", name, i, total,
+                     live - before);
+    }
+    profile_report_free(&want);
+    return total;
+}
+
+static void test_oom_checking_profiles(void **state)
+{
+    (void)state;
+    const char *fixtures = getenv("SW_FIXTURES");
+    assert_non_null(fixtures);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/profiles", fixtures);
+    char *arches[] = {"SCMP_ARCH_X86_64", "SCMP_ARCH_AARCH64"};
+    char *forbidden[] = {"kexec_load", "init_module", "ptrace"};
+    policy_profiles cfg = {.present = true,
+                           .directory = dir,
+                           .architectures = {arches, 2},
+                           .require_default_deny = true,
+                           .forbidden_syscalls = {forbidden, 3}};
+    struct dirent **names = NULL;
+    int n = scandir(dir, &names, NULL, alphasort);
+    assert_true(n > 2);
+    long failed = 0;
+    for (int k = 0; k < n; k++) {
+        if (names[k]->d_name[0] != '.') {
+            char path[8192];
+            snprintf(path, sizeof path, "%s/%s", dir, names[k]->d_name);
+            size_t len;
+            char *text = read_file(path, &len);
+            failed += sweep_profile(names[k]->d_name, text, len, &cfg) +
+                      sweep_profile(names[k]->d_name, text, len, NULL);
+            free(text);
+        }
+        free(names[k]);
+    }
+    free(names);
+    print_message("%ld allocations failed one at a time\n", failed);
+}
+
 static void test_oom_with_cjson_on_malloc(void **state)
 {
     (void)state;
@@ -432,6 +522,7 @@ int main(void)
     /* In this order: the arena, once installed, stays. */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_oom_decoding_policy_files),
+        cmocka_unit_test(test_oom_checking_profiles),
         cmocka_unit_test(test_oom_with_cjson_on_malloc),
         cmocka_unit_test(test_oom_with_the_request_arena),
     };
