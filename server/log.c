@@ -26,6 +26,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -104,6 +105,15 @@ static void sanitize_utf8(char *s, size_t len)
     }
 }
 
+/* How long a write waits for a full stderr that its opener made non-blocking (O_NONBLOCK on a
+ * pipe the reader is slow to drain): what a blocking stderr would do, but bounded, so that a
+ * reader that has stopped cannot hold the writers for ever. Past it, the rest of the write is
+ * dropped, and so are later writes that find stderr full, without waiting, until one gets
+ * through. */
+#define LOG_FULL_WAIT_MS 1000
+
+static atomic_bool stderr_stalled;
+
 static void write_all(const char *buf, size_t len)
 {
     while (len > 0) {
@@ -111,8 +121,18 @@ static void write_all(const char *buf, size_t len)
         if (w < 0) {
             if (errno == EINTR)
                 continue;
+            if ((errno == EAGAIN || errno == EWOULDBLOCK) && !atomic_load(&stderr_stalled)) {
+                struct pollfd out = {.fd = STDERR_FILENO, .events = POLLOUT};
+                int ready;
+                while ((ready = poll(&out, 1, LOG_FULL_WAIT_MS)) < 0 && errno == EINTR)
+                    ;
+                if (ready > 0)
+                    continue;
+                atomic_store(&stderr_stalled, true);
+            }
             return; /* nowhere left to report it */
         }
+        atomic_store(&stderr_stalled, false);
         buf += (size_t)w;
         len -= (size_t)w;
     }

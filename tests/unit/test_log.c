@@ -2,8 +2,12 @@
  * test_log.c — the JSON-lines log: every line parses as one JSON object whose values read back
  * exactly as given (quotes, backslashes, control characters, UTF-8), lines longer than the
  * inline buffer, invalid UTF-8 replaced, levels below the threshold dropped, and log_json()
- * splicing its fields after the head.
+ * splicing its fields after the head; batches written whole and in order; a full non-blocking
+ * stderr waited for, once.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -313,6 +317,107 @@ static void test_the_flusher_writes_pending_lines(void **state)
     cJSON_Delete(o);
 }
 
+/* stderr as the write end of a non-blocking pipe, filled to the brim; returns the read end
+ * and keeps the real stderr in *saved. */
+static int full_nonblocking_stderr(int *saved)
+{
+    int fds[2];
+    assert_int_equal(pipe2(fds, O_NONBLOCK), 0);
+    char junk[4096];
+    memset(junk, '#', sizeof junk);
+    while (write(fds[1], junk, sizeof junk) > 0)
+        ;
+    assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+    fflush(stderr);
+    *saved = dup(STDERR_FILENO);
+    assert_true(*saved >= 0);
+    assert_true(dup2(fds[1], STDERR_FILENO) >= 0);
+    close(fds[1]);
+    return fds[0];
+}
+
+static void restore_stderr(int saved)
+{
+    assert_true(dup2(saved, STDERR_FILENO) >= 0);
+    close(saved);
+}
+
+/* Everything in the pipe `fd` (non-blocking) now, as a string (caller frees). */
+static char *drain(int fd)
+{
+    size_t cap = 1 << 20, n = 0;
+    char *buf = malloc(cap + 1);
+    assert_non_null(buf);
+    ssize_t r;
+    while (n < cap && (r = read(fd, buf + n, cap - n)) > 0)
+        n += (size_t)r;
+    buf[n] = '\0';
+    return buf;
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void *drain_later(void *arg)
+{
+    struct timespec ms300 = {0, 300 * 1000 * 1000};
+    nanosleep(&ms300, NULL);
+    free(drain(*(int *)arg)); /* the filler: room for the line waiting to be written */
+    return NULL;
+}
+
+/* A stderr its opener made non-blocking, full for a moment: the line waits for room, as on a
+ * blocking stderr, instead of being dropped. */
+static void test_a_full_nonblocking_stderr_is_waited_for(void **state)
+{
+    (void)state;
+    int saved;
+    int rd = full_nonblocking_stderr(&saved);
+    pthread_t reader;
+    assert_int_equal(pthread_create(&reader, NULL, drain_later, &rd), 0);
+    log_msg(LOG_WARN, "waited", "for room in the pipe");
+    assert_int_equal(pthread_join(reader, NULL), 0);
+    restore_stderr(saved);
+    char *text = drain(rd);
+    close(rd);
+    cJSON *o = only_line(text);
+    assert_string_equal(str(o, "event"), "waited");
+    cJSON_Delete(o);
+    free(text);
+}
+
+/* A reader that has stopped holds a writer for at most a second, once: later lines that find
+ * the pipe full are dropped at once, until one gets through. */
+static void test_a_stopped_reader_holds_the_writer_once(void **state)
+{
+    (void)state;
+    int saved;
+    int rd = full_nonblocking_stderr(&saved);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    log_msg(LOG_WARN, "dropped", "after waiting");
+    double first = seconds_since(&t0);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < 5; i++)
+        log_msg(LOG_WARN, "dropped", "without waiting");
+    double next = seconds_since(&t0);
+    free(drain(rd));
+    log_msg(LOG_WARN, "written", "once there is room");
+    restore_stderr(saved);
+    char *text = drain(rd);
+    close(rd);
+    assert_true(first >= 0.9);
+    assert_true(next < first / 2); /* not five more waits */
+    cJSON *o = only_line(text);
+    assert_string_equal(str(o, "event"), "written");
+    cJSON_Delete(o);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -325,6 +430,8 @@ int main(void)
         cmocka_unit_test(test_batched_lines_keep_their_order),
         cmocka_unit_test(test_many_batched_lines_are_whole_and_in_order),
         cmocka_unit_test(test_the_flusher_writes_pending_lines),
+        cmocka_unit_test(test_a_full_nonblocking_stderr_is_waited_for),
+        cmocka_unit_test(test_a_stopped_reader_holds_the_writer_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
