@@ -113,11 +113,16 @@ static void sanitize_utf8(char *s, size_t len)
 #define LOG_FULL_WAIT_MS 1000
 
 static atomic_bool stderr_stalled;
+/* A write gave up inside a line (a pipe takes part of a write longer than PIPE_BUF): the next
+ * write first ends that fragment, so that the line it carries is not glued to it. */
+static atomic_bool line_cut;
 
-static void write_all(const char *buf, size_t len)
+/* Write `buf` to stderr, waiting for room as above; returns how many bytes went out. */
+static size_t write_some(const char *buf, size_t len)
 {
-    while (len > 0) {
-        ssize_t w = write(STDERR_FILENO, buf, len);
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = write(STDERR_FILENO, buf + done, len - done);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
@@ -130,12 +135,25 @@ static void write_all(const char *buf, size_t len)
                     continue;
                 atomic_store(&stderr_stalled, true);
             }
-            return; /* nowhere left to report it */
+            break; /* nowhere left to report it */
         }
         atomic_store(&stderr_stalled, false);
-        buf += (size_t)w;
-        len -= (size_t)w;
+        done += (size_t)w;
     }
+    return done;
+}
+
+/* Write whole lines (`buf` ends in '\n'), or as much of them as stderr takes. */
+static void write_all(const char *buf, size_t len)
+{
+    if (atomic_load(&line_cut)) {
+        if (write_some("\n", 1) != 1)
+            return; /* still no room: this line goes too, rather than glued to the fragment */
+        atomic_store(&line_cut, false);
+    }
+    size_t done = write_some(buf, len);
+    if (done > 0 && done < len && buf[done - 1] != '\n')
+        atomic_store(&line_cut, true);
 }
 
 /* ------------------------------------------------------------------------------------------ */

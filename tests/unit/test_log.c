@@ -317,16 +317,18 @@ static void test_the_flusher_writes_pending_lines(void **state)
     cJSON_Delete(o);
 }
 
-/* stderr as the write end of a non-blocking pipe, filled to the brim; returns the read end
- * and keeps the real stderr in *saved. */
-static int full_nonblocking_stderr(int *saved)
+/* stderr as the write end of a non-blocking pipe, filled to the brim with *filled bytes of
+ * '#'; returns the read end and keeps the real stderr in *saved. */
+static int full_nonblocking_stderr(int *saved, size_t *filled)
 {
     int fds[2];
     assert_int_equal(pipe2(fds, O_NONBLOCK), 0);
     char junk[4096];
     memset(junk, '#', sizeof junk);
-    while (write(fds[1], junk, sizeof junk) > 0)
-        ;
+    ssize_t w;
+    *filled = 0;
+    while ((w = write(fds[1], junk, sizeof junk)) > 0)
+        *filled += (size_t)w;
     assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
     fflush(stderr);
     *saved = dup(STDERR_FILENO);
@@ -362,11 +364,29 @@ static double seconds_since(const struct timespec *t0)
     return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-static void *drain_later(void *arg)
+/* Read exactly `n` bytes of the pipe `fd` (non-blocking), which holds at least that many. */
+static void read_exactly(int fd, size_t n)
 {
+    char buf[4096];
+    while (n > 0) {
+        ssize_t r = read(fd, buf, n < sizeof buf ? n : sizeof buf);
+        assert_true(r > 0);
+        n -= (size_t)r;
+    }
+}
+
+typedef struct {
+    int fd;
+    size_t n;
+} later_read;
+
+/* After 300 ms, reads `n` bytes of the filler, making that much room. */
+static void *skip_later(void *arg)
+{
+    const later_read *l = arg;
     struct timespec ms300 = {0, 300 * 1000 * 1000};
     nanosleep(&ms300, NULL);
-    free(drain(*(int *)arg)); /* the filler: room for the line waiting to be written */
+    read_exactly(l->fd, l->n);
     return NULL;
 }
 
@@ -376,9 +396,11 @@ static void test_a_full_nonblocking_stderr_is_waited_for(void **state)
 {
     (void)state;
     int saved;
-    int rd = full_nonblocking_stderr(&saved);
+    size_t filled;
+    int rd = full_nonblocking_stderr(&saved, &filled);
     pthread_t reader;
-    assert_int_equal(pthread_create(&reader, NULL, drain_later, &rd), 0);
+    later_read all = {rd, filled}; /* the whole filler: room for the line, which stays */
+    assert_int_equal(pthread_create(&reader, NULL, skip_later, &all), 0);
     log_msg(LOG_WARN, "waited", "for room in the pipe");
     assert_int_equal(pthread_join(reader, NULL), 0);
     restore_stderr(saved);
@@ -396,7 +418,8 @@ static void test_a_stopped_reader_holds_the_writer_once(void **state)
 {
     (void)state;
     int saved;
-    int rd = full_nonblocking_stderr(&saved);
+    size_t filled;
+    int rd = full_nonblocking_stderr(&saved, &filled);
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     log_msg(LOG_WARN, "dropped", "after waiting");
@@ -418,6 +441,45 @@ static void test_a_stopped_reader_holds_the_writer_once(void **state)
     free(text);
 }
 
+static void write_long_warning(void)
+{
+    char *big = malloc(10001);
+    assert_non_null(big);
+    memset(big, 'x', 10000);
+    big[10000] = '\0';
+    log_msg(LOG_WARN, "long", "%s", big);
+    free(big);
+}
+
+/* A line longer than PIPE_BUF of which the pipe took only part before the wait ran out: the next
+ * line still comes whole, on a line of its own after the fragment. */
+static void test_a_line_cut_short_does_not_swallow_the_next(void **state)
+{
+    (void)state;
+    int saved;
+    size_t filled;
+    int rd = full_nonblocking_stderr(&saved, &filled);
+    pthread_t reader;
+    later_read page = {rd, 4096}; /* room for 4 KiB of the 10 KB line, then none */
+    assert_int_equal(pthread_create(&reader, NULL, skip_later, &page), 0);
+    write_long_warning();
+    assert_int_equal(pthread_join(reader, NULL), 0);
+    read_exactly(rd, filled - 4096);
+    char *fragment = drain(rd);
+    assert_int_equal(strlen(fragment), 4096);
+    assert_null(strchr(fragment, '\n'));
+    free(fragment);
+    log_msg(LOG_WARN, "next", "after the fragment");
+    restore_stderr(saved);
+    char *text = drain(rd);
+    close(rd);
+    assert_int_equal(text[0], '\n'); /* ends the fragment */
+    cJSON *o = only_line(text + 1);
+    assert_string_equal(str(o, "event"), "next");
+    cJSON_Delete(o);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -432,6 +494,7 @@ int main(void)
         cmocka_unit_test(test_the_flusher_writes_pending_lines),
         cmocka_unit_test(test_a_full_nonblocking_stderr_is_waited_for),
         cmocka_unit_test(test_a_stopped_reader_holds_the_writer_once),
+        cmocka_unit_test(test_a_line_cut_short_does_not_swallow_the_next),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
