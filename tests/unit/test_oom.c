@@ -104,8 +104,14 @@ void *calloc(size_t n, size_t size)
 
 void *realloc(void *p, size_t n)
 {
-    if (p == NULL)
-        return malloc(n);
+    if (p == NULL) { /* not through malloc(), which would take this line for the caller */
+        if (fails(__builtin_return_address(0)))
+            return NULL;
+        void *q = __libc_malloc(n);
+        if (q != NULL)
+            live++;
+        return q;
+    }
     if (n == 0) {
         free(p);
         return NULL;
@@ -170,10 +176,25 @@ static char *copy(const char *s)
     return s != NULL ? strdup(s) : NULL;
 }
 
+/* A policy with a `profiles` section gets an empty profile cache before and after each run:
+ * every run reads and checks the Localhost profiles it names, as the first review after a
+ * start or a reload does, instead of finding the verdicts of the run before; and the verdicts
+ * a run leaves are not taken for blocks it left behind. */
+static void empty_cache(const policy *p)
+{
+    if (!p->profiles.present)
+        return;
+    policy *w = (policy *)p; /* the test's own: only the cache changes, between reviews */
+    profile_cache_free(w->profile_cache);
+    w->profile_cache = profile_cache_new();
+    assert_non_null(w->profile_cache);
+}
+
 /* One review; the reply is copied out and freed before counting stops, so that what the
  * review leaves allocated can be told from the copy. */
 static void run(const policy *p, run_kind kind, const char *body, size_t len, outcome *o)
 {
+    empty_cache(p);
     admission_reply r[2];
     memset(r, 0, sizeof r);
     counting = true;
@@ -191,6 +212,7 @@ static void run(const policy *p, run_kind kind, const char *body, size_t len, ou
     admission_reply_free(&r[0]);
     admission_reply_free(&r[1]);
     counting = false;
+    empty_cache(p);
 }
 
 static void outcome_free(outcome *o)
