@@ -82,14 +82,21 @@ static bool fails(const void *caller)
     return allocations++ == fail_at;
 }
 
-void *malloc(size_t n)
+/* malloc() for `caller`: each entry point passes its own return address, since at -O0 a call
+ * from one to another would make the other's the caller. */
+static void *malloc_for(const void *caller, size_t n)
 {
-    if (fails(__builtin_return_address(0)))
+    if (fails(caller))
         return NULL;
     void *p = __libc_malloc(n);
     if (p != NULL)
         live++;
     return p;
+}
+
+void *malloc(size_t n)
+{
+    return malloc_for(__builtin_return_address(0), n);
 }
 
 void *calloc(size_t n, size_t size)
@@ -104,14 +111,8 @@ void *calloc(size_t n, size_t size)
 
 void *realloc(void *p, size_t n)
 {
-    if (p == NULL) { /* not through malloc(), which would take this line for the caller */
-        if (fails(__builtin_return_address(0)))
-            return NULL;
-        void *q = __libc_malloc(n);
-        if (q != NULL)
-            live++;
-        return q;
-    }
+    if (p == NULL)
+        return malloc_for(__builtin_return_address(0), n);
     if (n == 0) {
         free(p);
         return NULL;
