@@ -177,18 +177,26 @@ static char *name_to_string(const X509_NAME *name)
 }
 
 /* The subjectAltNames as "DNS:a,IP:127.0.0.1,URI:...,email:..." ("" when there are none), or
- * NULL when out of memory. Other name types are shown as "other". */
+ * NULL when the extension is there but cannot be read (malformed, or out of memory) or the text
+ * cannot be built: never fewer names than the certificate has. Other name types are shown as
+ * "other". */
 static char *sans_to_string(X509 *x)
 {
     BIO *b = BIO_new(BIO_s_mem());
     if (b == NULL)
         return NULL;
-    GENERAL_NAMES *names = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    int crit = -1; /* -1: no such extension; -2: more than one (then none is shown) */
+    GENERAL_NAMES *names = X509_get_ext_d2i(x, NID_subject_alt_name, &crit, NULL);
+    if (names == NULL && crit >= 0) {
+        BIO_free(b);
+        return NULL;
+    }
+    bool ok = true;
     int n = names != NULL ? sk_GENERAL_NAME_num(names) : 0;
     for (int i = 0; i < n; i++) {
         const GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
         if (i > 0)
-            BIO_puts(b, ",");
+            ok &= BIO_puts(b, ",") == 1;
         const ASN1_STRING *str = NULL;
         const char *prefix = "other";
         switch (g->type) {
@@ -211,24 +219,24 @@ static char *sans_to_string(X509 *x)
                 inet_ntop(AF_INET, a->data, ip, sizeof ip);
             else if (a->length == 16)
                 inet_ntop(AF_INET6, a->data, ip, sizeof ip);
-            BIO_printf(b, "IP:%s", ip);
+            ok &= BIO_printf(b, "IP:%s", ip) > 0;
             continue;
         }
         default:
             break;
         }
-        BIO_puts(b, prefix);
+        ok &= BIO_puts(b, prefix) > 0;
         if (str != NULL) {
             /* Printable ASCII only: a SAN is IA5String; anything else is shown as '?'. */
             for (int k = 0; k < ASN1_STRING_length(str); k++) {
                 unsigned char c = ASN1_STRING_get0_data(str)[k];
                 char ch = c >= 0x20 && c < 0x7f ? (char)c : '?';
-                BIO_write(b, &ch, 1);
+                ok &= BIO_write(b, &ch, 1) == 1;
             }
         }
     }
     GENERAL_NAMES_free(names);
-    char *s = bio_to_string(b);
+    char *s = ok ? bio_to_string(b) : NULL;
     BIO_free(b);
     return s;
 }
@@ -239,17 +247,16 @@ static int identity_add(EVP_MD_CTX *md, const unsigned char *der, int len)
     return len > 0 && EVP_DigestUpdate(md, der, (size_t)len) == 1 ? 0 : -1;
 }
 
-/* Fill the descriptive fields of `out` from the chain (leaf first) and the key. Returns 0, or
+/* Fill the descriptive fields of `out` from the chain (leaf first). Returns 0, or
  * -1 with the step that failed in *why. */
-static int describe_pair(tls_pair *out, X509 *const *chain, unsigned n, EVP_PKEY *pkey,
-                         const char **why)
+static int describe_pair(tls_pair *out, X509 *const *chain, unsigned n, const char **why)
 {
     X509 *leaf = chain[0];
     *why = "reading the certificate's dates";
     if (asn1_time_to_unix(X509_get0_notBefore(leaf), &out->not_before) != 0 ||
         asn1_time_to_unix(X509_get0_notAfter(leaf), &out->not_after) != 0)
         return -1;
-    *why = "out of memory";
+    *why = "reading its subject and subjectAltNames";
     out->subject = name_to_string(X509_get_subject_name(leaf));
     out->sans = sans_to_string(leaf);
     if (out->subject == NULL || out->sans == NULL)
@@ -268,7 +275,10 @@ static int describe_pair(tls_pair *out, X509 *const *chain, unsigned n, EVP_PKEY
         out->fingerprint[3 * i + 2] = i + 1 < mdlen ? ':' : '\0';
     }
 
-    /* The identity: every certificate's DER, then the key's (PKCS#8 DER, wiped after). */
+    /* The identity: every certificate's DER, as read. The key is not hashed: it is the one whose
+     * public half the leaf carries (X509_check_private_key()), so the certificates determine it;
+     * and its re-encoding is not a fixed function of it: when an allocation fails, OpenSSL 3
+     * falls back from one encoder to another (i2d_PrivateKey(), tests/unit/test_oom.c). */
     *why = "computing the pair's identity";
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     int rc = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 ? 0 : -1;
@@ -277,13 +287,6 @@ static int describe_pair(tls_pair *out, X509 *const *chain, unsigned n, EVP_PKEY
         int len = i2d_X509(chain[i], &der);
         rc = identity_add(ctx, der, len);
         OPENSSL_free(der);
-    }
-    if (rc == 0) {
-        unsigned char *der = NULL;
-        int len = i2d_PrivateKey(pkey, &der);
-        rc = identity_add(ctx, der, len);
-        if (der != NULL)
-            OPENSSL_clear_free(der, (size_t)(len > 0 ? len : 0));
     }
     unsigned int idlen = 0;
     if (rc == 0 && (EVP_DigestFinal_ex(ctx, out->identity, &idlen) != 1 || idlen != 32))
@@ -458,7 +461,7 @@ int tls_load_files(const char *cert_path, const char *key_path, tls_pair *out, c
         goto done;
     }
     const char *why = NULL;
-    if (describe_pair(out, chain, (unsigned)count, pkey, &why) != 0) {
+    if (describe_pair(out, chain, (unsigned)count, &why) != 0) {
         snprintf(err, errlen, "certificate file %s: %s failed (%s)", cert_path, why, ossl_reason());
         goto fail_out;
     }
@@ -626,7 +629,7 @@ int tls_generate_dev(tls_pair *out, char *err, size_t errlen)
         goto fail;
     step = "describing the certificate";
     const char *why = NULL;
-    if (describe_pair(out, &x, 1, pkey, &why) != 0) {
+    if (describe_pair(out, &x, 1, &why) != 0) {
         tls_pair_free(out);
         goto fail;
     }

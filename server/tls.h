@@ -30,8 +30,9 @@ typedef struct {
     unsigned chain_len; /* certificates in cert_pem, the leaf included */
     /* SHA-256 of the leaf's DER, as `openssl x509 -noout -fingerprint -sha256` prints it. */
     char fingerprint[TLS_FINGERPRINT_LEN];
-    /* SHA-256 over the DER of every certificate and of the key: equal identities mean the same
-     * pair, so a reload that finds the same content changes nothing. */
+    /* SHA-256 over the DER of every certificate: equal identities mean the same pair (the key is
+     * the one the leaf names, X509_check_private_key()), so a reload that finds the same
+     * content changes nothing. */
     unsigned char identity[32];
 } tls_pair;
 
