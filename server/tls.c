@@ -177,7 +177,7 @@ static char *name_to_string(const X509_NAME *name)
 }
 
 /* The subjectAltNames as "DNS:a,IP:127.0.0.1,URI:...,email:..." ("" when there are none), or
- * NULL when the extension is there but cannot be read (malformed, or out of memory) or the text
+ * NULL when the extension cannot be read (malformed, given twice, or out of memory) or the text
  * cannot be built: never fewer names than the certificate has. Other name types are shown as
  * "other". */
 static char *sans_to_string(X509 *x)
@@ -185,9 +185,9 @@ static char *sans_to_string(X509 *x)
     BIO *b = BIO_new(BIO_s_mem());
     if (b == NULL)
         return NULL;
-    int crit = -1; /* -1: no such extension; -2: more than one (then none is shown) */
+    int crit = -1; /* -1: no such extension; -2: more than one (RFC 5280 §4.2 forbids it) */
     GENERAL_NAMES *names = X509_get_ext_d2i(x, NID_subject_alt_name, &crit, NULL);
-    if (names == NULL && crit >= 0) {
+    if (names == NULL && crit != -1) {
         BIO_free(b);
         return NULL;
     }
@@ -247,8 +247,8 @@ static int identity_add(EVP_MD_CTX *md, const unsigned char *der, int len)
     return len > 0 && EVP_DigestUpdate(md, der, (size_t)len) == 1 ? 0 : -1;
 }
 
-/* Fill the descriptive fields of `out` from the chain (leaf first). Returns 0, or
- * -1 with the step that failed in *why. */
+/* Fill the descriptive fields of `out` from the chain (leaf first) and out->key_pem, which is
+ * set. Returns 0, or -1 with the step that failed in *why. */
 static int describe_pair(tls_pair *out, X509 *const *chain, unsigned n, const char **why)
 {
     X509 *leaf = chain[0];
@@ -275,10 +275,12 @@ static int describe_pair(tls_pair *out, X509 *const *chain, unsigned n, const ch
         out->fingerprint[3 * i + 2] = i + 1 < mdlen ? ':' : '\0';
     }
 
-    /* The identity: every certificate's DER, as read. The key is not hashed: it is the one whose
-     * public half the leaf carries (X509_check_private_key()), so the certificates determine it;
-     * and its re-encoding is not a fixed function of it: when an allocation fails, OpenSSL 3
-     * falls back from one encoder to another (i2d_PrivateKey(), tests/unit/test_oom.c). */
+    /* The identity: every certificate's DER, then the key as it is served (out->key_pem, its
+     * PEM re-encoding). The key counts: X509_check_private_key() compares only the public half
+     * a key file carries, so a file with the right public half and a wrong private value (which
+     * EVP_PKEY_pairwise_check() now refuses) would otherwise never be replaced by the right one.
+     * Not i2d_PrivateKey(): when an allocation fails OpenSSL 3 falls back to another encoder,
+     * and the same key could get another identity (tests/unit/test_oom.c). */
     *why = "computing the pair's identity";
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     int rc = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 ? 0 : -1;
@@ -288,6 +290,8 @@ static int describe_pair(tls_pair *out, X509 *const *chain, unsigned n, const ch
         rc = identity_add(ctx, der, len);
         OPENSSL_free(der);
     }
+    if (rc == 0)
+        rc = identity_add(ctx, (const unsigned char *)out->key_pem, (int)strlen(out->key_pem));
     unsigned int idlen = 0;
     if (rc == 0 && (EVP_DigestFinal_ex(ctx, out->identity, &idlen) != 1 || idlen != 32))
         rc = -1;
@@ -460,10 +464,17 @@ int tls_load_files(const char *cert_path, const char *key_path, tls_pair *out, c
                  cert_path);
         goto done;
     }
-    const char *why = NULL;
-    if (describe_pair(out, chain, (unsigned)count, &why) != 0) {
-        snprintf(err, errlen, "certificate file %s: %s failed (%s)", cert_path, why, ossl_reason());
-        goto fail_out;
+    /* X509_check_private_key() compares the public halves only: a key file whose private value
+     * does not go with its public half passes it, then fails every handshake. */
+    EVP_PKEY_CTX *check = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+    int consistent = check != NULL ? EVP_PKEY_pairwise_check(check) : -1;
+    EVP_PKEY_CTX_free(check);
+    if (consistent != 1) {
+        snprintf(err, errlen, "key file %s: %s (%s)", key_path,
+                 consistent == 0 ? "the private key does not go with its own public key"
+                                 : "cannot check the private key",
+                 ossl_reason());
+        goto done;
     }
     key_out = BIO_new(BIO_s_secmem()); /* wiped when freed */
     if (key_out == NULL ||
@@ -476,6 +487,11 @@ int tls_load_files(const char *cert_path, const char *key_path, tls_pair *out, c
     out->key_pem = bio_to_string(key_out);
     if (out->cert_pem == NULL || out->key_pem == NULL) {
         snprintf(err, errlen, "out of memory");
+        goto fail_out;
+    }
+    const char *why = NULL;
+    if (describe_pair(out, chain, (unsigned)count, &why) != 0) {
+        snprintf(err, errlen, "certificate file %s: %s failed (%s)", cert_path, why, ossl_reason());
         goto fail_out;
     }
     rc = 0;
@@ -627,18 +643,18 @@ int tls_generate_dev(tls_pair *out, char *err, size_t errlen)
     if (cert_out == NULL || key_out == NULL || PEM_write_bio_X509(cert_out, x) != 1 ||
         PEM_write_bio_PrivateKey(key_out, pkey, NULL, NULL, 0, NULL, NULL) != 1)
         goto fail;
-    step = "describing the certificate";
-    const char *why = NULL;
-    if (describe_pair(out, &x, 1, &why) != 0) {
-        tls_pair_free(out);
-        goto fail;
-    }
     out->cert_pem = bio_to_string(cert_out);
     out->key_pem = bio_to_string(key_out);
     if (out->cert_pem == NULL || out->key_pem == NULL) {
         tls_pair_free(out);
         snprintf(err, errlen, "development certificate: out of memory");
         goto done;
+    }
+    step = "describing the certificate";
+    const char *why = NULL;
+    if (describe_pair(out, &x, 1, &why) != 0) {
+        tls_pair_free(out);
+        goto fail;
     }
     rc = 0;
     goto done;

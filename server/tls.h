@@ -30,9 +30,8 @@ typedef struct {
     unsigned chain_len; /* certificates in cert_pem, the leaf included */
     /* SHA-256 of the leaf's DER, as `openssl x509 -noout -fingerprint -sha256` prints it. */
     char fingerprint[TLS_FINGERPRINT_LEN];
-    /* SHA-256 over the DER of every certificate: equal identities mean the same pair (the key is
-     * the one the leaf names, X509_check_private_key()), so a reload that finds the same
-     * content changes nothing. */
+    /* SHA-256 over the DER of every certificate and over key_pem: equal identities mean the same
+     * pair, so a reload that finds the same content changes nothing. */
     unsigned char identity[32];
 } tls_pair;
 
@@ -47,7 +46,8 @@ int tls_generate_dev(tls_pair *out, char *err, size_t errlen);
 /*
  * tls_load_files — read a PEM certificate file (leaf first, then any intermediates) and a PEM
  * private key file (unencrypted; PKCS#8, SEC1 or PKCS#1), check that the key belongs to the leaf
- * (X509_check_private_key) and read the leaf's dates, subject, SANs and fingerprint. Files are
+ * (X509_check_private_key) and that its private half goes with its public half
+ * (EVP_PKEY_pairwise_check), and read the leaf's dates, subject, SANs and fingerprint. Files are
  * capped at 1 MiB. A half-written file is refused: every PEM block must be complete (a cut
  * inside a block fails to decode) and nothing that looks like a PEM line ("-----") may follow
  * the last complete block of either file (a file cut inside a BEGIN line). Fills `out` with both
