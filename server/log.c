@@ -146,10 +146,11 @@ static size_t write_some(const char *buf, size_t len)
 /* Write whole lines (`buf` ends in '\n'), or as much of them as stderr takes. */
 static void write_all(const char *buf, size_t len)
 {
-    if (atomic_load(&line_cut)) {
-        if (write_some("\n", 1) != 1)
-            return; /* still no room: this line goes too, rather than glued to the fragment */
-        atomic_store(&line_cut, false);
+    /* Taken, so that of two writers only one ends the fragment (without batching, lines are
+     * written without a lock). */
+    if (atomic_exchange(&line_cut, false) && write_some("\n", 1) != 1) {
+        atomic_store(&line_cut, true);
+        return; /* still no room: this line goes too, rather than glued to the fragment */
     }
     size_t done = write_some(buf, len);
     if (done > 0 && done < len && buf[done - 1] != '\n')
