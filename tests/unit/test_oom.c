@@ -6,8 +6,9 @@
  * through the engine must not drop a violation (a wrong allow), a warning or a patch operation,
  * nor word a failure as the client's fault. So for each AdmissionReview of the admission fuzz
  * corpus (tests/fuzz/corpus/admission: realistic pods, workloads and hostile bodies), under the
- * built-in policy and a richer one, and for /mutate, /validate and both in a row as `review`
- * does, every allocation the review makes is failed in turn, one per run. Each run must either
+ * built-in policy and a richer one (the latter with its Localhost profiles' verdicts cached and
+ * not), and for /mutate, /validate and both in a row as `review` does, every allocation the
+ * review makes is failed in turn, one per run. Each run must either
  * return -1 (the server answers 500) with nothing in the reply, or give exactly the reply of a
  * run without failures; and once the reply is freed, as many blocks are allocated as before.
  * Decoding a policy file (at start and on every reload), checking a seccomp profile, and
@@ -161,10 +162,16 @@ static void *crypto_malloc(size_t n, const char *file, int line)
     return p;
 }
 
+static void crypto_free(void *p, const char *file, int line);
+
 static void *crypto_realloc(void *p, size_t n, const char *file, int line)
 {
     if (p == NULL)
         return crypto_malloc(n, file, line);
+    if (n == 0) {
+        crypto_free(p, file, line);
+        return NULL;
+    }
     if (fails(NULL))
         return NULL;
     return __libc_realloc(p, n);
@@ -238,10 +245,13 @@ static char *copy(const char *s)
     return s != NULL ? strdup(s) : NULL;
 }
 
-/* A policy with a `profiles` section gets an empty profile cache before and after each run:
- * every run reads and checks the Localhost profiles it names, as the first review after a
- * start or a reload does, instead of finding the verdicts of the run before; and the verdicts
- * a run leaves are not taken for blocks it left behind. */
+/* A policy with a `profiles` section gets an empty profile cache before and after each run, so
+ * that the verdicts a run leaves are not taken for blocks it left behind. With `warm` false,
+ * each run reads and checks the Localhost profiles it names, as the first review after a start
+ * or a reload does; with `warm` true, a review without failures first fills the cache, and the
+ * run finds the verdicts there, as every later review does. */
+static bool warm;
+
 static void empty_cache(const policy *p)
 {
     if (!p->profiles.present)
@@ -252,19 +262,29 @@ static void empty_cache(const policy *p)
     assert_non_null(w->profile_cache);
 }
 
+static int review(const policy *p, run_kind kind, const char *body, size_t len,
+                  admission_reply r[2])
+{
+    memset(r, 0, 2 * sizeof *r);
+    if (kind == RUN_BOTH)
+        return admission_handle_both(p, body, len, &r[0], &r[1]);
+    return admission_handle(p, kind == RUN_MUTATE ? ENGINE_MUTATE : ENGINE_VALIDATE, body, len,
+                            &r[0]);
+}
+
 /* One review; the reply is copied out and freed before counting stops, so that what the
  * review leaves allocated can be told from the copy. */
 static void run(const policy *p, run_kind kind, const char *body, size_t len, outcome *o)
 {
-    empty_cache(p);
     admission_reply r[2];
-    memset(r, 0, sizeof r);
+    empty_cache(p);
+    if (warm && p->profiles.present) {
+        review(p, kind, body, len, r);
+        admission_reply_free(&r[0]);
+        admission_reply_free(&r[1]);
+    }
     counting = true;
-    if (kind == RUN_BOTH)
-        o->rc = admission_handle_both(p, body, len, &r[0], &r[1]);
-    else
-        o->rc = admission_handle(p, kind == RUN_MUTATE ? ENGINE_MUTATE : ENGINE_VALIDATE, body, len,
-                                 &r[0]);
+    o->rc = review(p, kind, body, len, r);
     counting = false;
     for (int i = 0; i < 2; i++) {
         o->status[i] = r[i].http_status;
@@ -379,8 +399,12 @@ static void sweep_corpus(void)
             size_t len;
             char *body = read_file(path, &len);
             for (int p = 0; p < 2; p++)
-                for (int kind = RUN_MUTATE; kind <= RUN_BOTH; kind++)
-                    failed += sweep(policies[p], (run_kind)kind, names[k]->d_name, body, len);
+                for (int w = 0; w < 1 + policies[p]->profiles.present; w++)
+                    for (int kind = RUN_MUTATE; kind <= RUN_BOTH; kind++) {
+                        warm = w == 1;
+                        failed += sweep(policies[p], (run_kind)kind, names[k]->d_name, body, len);
+                    }
+            warm = false;
             free(body);
             bodies++;
         }
