@@ -8,17 +8,17 @@
  * corpus (tests/fuzz/corpus/admission: realistic pods, workloads and hostile bodies), under the
  * built-in policy and a richer one (the latter with its Localhost profiles' verdicts cached and
  * not), and for /mutate, /validate and both in a row as `review` does, every allocation the
- * review makes is failed in turn, one per run. Each run must either
- * return -1 (the server answers 500) with nothing in the reply, or give exactly the reply of a
- * run without failures; and once the reply is freed, as many blocks are allocated as before.
+ * review makes is failed in turn, one per run. Each run must either return -1 (the server
+ * answers 500) with nothing in the reply, or give exactly the reply of a run without failures;
+ * and once the reply is freed, as many blocks are allocated as before.
  * Decoding a policy file (at start and on every reload), checking a seccomp profile, and
  * reading and swapping in the serving certificate are swept the same way: they must refuse the
  * file (or say they ran out of memory, or keep what they had) or give the same result.
  *
- * Allocations are counted and failed by replacing malloc, calloc and realloc (glibc routes its
- * own calls, strdup's for one, through them) with wrappers around glibc's allocator. That
- * cannot coexist with AddressSanitizer's allocator, so this test is built without SW_SANITIZE
- * only. It runs twice over: with cJSON allocating through malloc, so that every node of a tree
+ * Allocations are counted and failed by replacing malloc, calloc, realloc and free (glibc routes
+ * its own calls, strdup's for one, through them) with wrappers around glibc's allocator, and
+ * OpenSSL's through its allocator hooks. That cannot coexist with AddressSanitizer's allocator,
+ * so this test is built without SW_SANITIZE only. It runs twice over: with cJSON allocating through malloc, so that every node of a tree
  * can fail, and then with the server's per-request arena installed (json_arena.h), as `serve`
  * runs.
  */
