@@ -18,9 +18,10 @@
  * Allocations are counted and failed by replacing malloc, calloc, realloc and free (glibc routes
  * its own calls, strdup's for one, through them) with wrappers around glibc's allocator, and
  * OpenSSL's through its allocator hooks. That cannot coexist with AddressSanitizer's allocator,
- * so this test is built without SW_SANITIZE only. It runs twice over: with cJSON allocating through malloc, so that every node of a tree
- * can fail, and then with the server's per-request arena installed (json_arena.h), as `serve`
- * runs.
+ * so this test is built without SW_SANITIZE only; scripts/valgrind-oom.sh runs it under
+ * valgrind memcheck instead. Reviews run twice over: with cJSON allocating through malloc, so
+ * that every node of a tree can fail, and then with the server's per-request arena installed
+ * (json_arena.h), as `serve` runs.
  */
 #include <dirent.h>
 #include <dlfcn.h>
@@ -51,6 +52,17 @@ extern void *__libc_malloc(size_t n);
 extern void *__libc_calloc(size_t n, size_t size);
 extern void *__libc_realloc(void *p, size_t n);
 extern void __libc_free(void *p);
+
+/* Every how many allocations one is failed: 1, each of them (the default); more under valgrind
+ * (SW_OOM_STRIDE, scripts/valgrind-oom.sh), which runs some thirty times slower but also sees a
+ * failure path read or write memory it no longer owns. */
+static long stride = 1;
+
+/* How many of `total` allocations a sweep fails. */
+static long runs(long total)
+{
+    return (total + stride - 1) / stride;
+}
 
 /* volatile: GCC takes malloc for its builtin, which touches no variable of the program, and
  * would otherwise drop the stores around a call it cannot see calling this one. */
@@ -342,7 +354,7 @@ static long sweep(const policy *p, run_kind kind, const char *name, const char *
     assert_int_equal(want.rc, 0);
     json_arena_trim();
     long before = live, crypto_before = crypto_live;
-    for (long i = 0; i < total; i++) {
+    for (long i = 0; i < total; i += stride) {
         outcome got;
         fail_at = i;
         allocations = 0;
@@ -366,7 +378,7 @@ static long sweep(const policy *p, run_kind kind, const char *name, const char *
     }
     outcome_free(&want);
     check_crypto_growth(name, crypto_before, total, 0);
-    return total;
+    return runs(total);
 }
 
 /* Every body of the admission fuzz corpus, under both policies, for each run kind. */
@@ -477,7 +489,7 @@ static long sweep_policy(const char *name, const char *text)
     assert_non_null(want);
     assert_int_equal(errs.count, 0);
     long before = live, crypto_before = crypto_live;
-    for (long i = 0; i < total; i++) {
+    for (long i = 0; i < total; i += stride) {
         policy_errors got_errs = {0};
         fail_at = i;
         allocations = 0;
@@ -500,7 +512,7 @@ static long sweep_policy(const char *name, const char *text)
     }
     policy_free(want);
     check_crypto_growth(name, crypto_before, total, 0);
-    return total;
+    return runs(total);
 }
 
 static void test_oom_decoding_policy_files(void **state)
@@ -555,7 +567,7 @@ static long sweep_profile(const char *name, const char *text, size_t len,
     long total = allocations;
     assert_false(want.oom);
     long before = live, crypto_before = crypto_live;
-    for (long i = 0; i < total; i++) {
+    for (long i = 0; i < total; i += stride) {
         profile_report got = {0};
         fail_at = i;
         allocations = 0;
@@ -574,7 +586,7 @@ static long sweep_profile(const char *name, const char *text, size_t len,
     }
     profile_report_free(&want);
     check_crypto_growth(name, crypto_before, total, 0);
-    return total;
+    return runs(total);
 }
 
 static void test_oom_checking_profiles(void **state)
@@ -663,7 +675,7 @@ static void test_oom_loading_and_swapping_the_certificate(void **state)
     long before = live;
     for (int pass = 0; pass < 2; pass++) {
         long crypto_before = crypto_live;
-        for (long i = 0; i < total; i++) {
+        for (long i = 0; i < total; i += stride) {
             tls_pair got = {0};
             err[0] = '\0';
             fail_at = i;
@@ -700,7 +712,7 @@ static void test_oom_loading_and_swapping_the_certificate(void **state)
     assert_int_equal(cert_holder_swap(h, &first, err, sizeof err), 1);
     before = live;
     long crypto_before = crypto_live;
-    for (long i = 0; i < swap_total; i++) {
+    for (long i = 0; i < swap_total; i += stride) {
         fail_at = i;
         allocations = 0;
         counting = true;
@@ -724,7 +736,8 @@ static void test_oom_loading_and_swapping_the_certificate(void **state)
     cert_holder_free(h);
     tls_pair_free(&first);
     tls_pair_free(&want);
-    print_message("%ld + %ld allocations failed one at a time\n", total, swap_total);
+    print_message("%ld + %ld allocations failed one at a time\n", 2 * runs(total),
+                  runs(swap_total));
 }
 
 static void test_oom_with_cjson_on_malloc(void **state)
@@ -742,6 +755,9 @@ static void test_oom_with_the_request_arena(void **state)
 
 int main(void)
 {
+    const char *every = getenv("SW_OOM_STRIDE");
+    if (every != NULL && atol(every) > 0)
+        stride = atol(every);
     if (!CRYPTO_set_mem_functions(crypto_malloc, crypto_realloc, crypto_free)) {
         fprintf(stderr, "OpenSSL allocated before main(): its hooks cannot be set\n");
         return 1;
