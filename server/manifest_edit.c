@@ -637,6 +637,10 @@ static int edit_flow_insert(planner *p, const pending_add *a)
         /* One member per line (kubectl's layout): the same, with the indentation of the last
          * member, and one step (what separates it from the brace's line) deeper inside. */
         char *indent = strndup(m->text + ls, last_key->start - ls);
+        if (indent == NULL) {
+            sb_free(&sb);
+            return fail_oom(p);
+        }
         size_t ols = line_start(m, open), oind = 0;
         while (ols + oind < open && (m->text[ols + oind] == ' ' || m->text[ols + oind] == '\t'))
             oind++;
@@ -644,11 +648,10 @@ static int edit_flow_insert(planner *p, const pending_add *a)
         const char *unit = nested ? indent + oind : "  ";
         sb_append(&sb, ",");
         sb_append(&sb, m->newline);
-        sb_append(&sb, indent ? indent : "");
+        sb_append(&sb, indent);
         quoted(&sb, a->key, true);
         sb_append(&sb, ": ");
-        json_pretty(&sb, a->value, indent ? indent : "", unit, m->newline);
-        sb.oom |= indent == NULL;
+        json_pretty(&sb, a->value, indent, unit, m->newline);
         free(indent);
     } else {
         sb_append(&sb, m->format == MANIFEST_JSON && !m->json_spaced ? "," : ", ");
