@@ -25,6 +25,7 @@
  */
 #include <dirent.h>
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -33,13 +34,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <openssl/crypto.h>
 
 #include "admission.h"
 #include "cert_holder.h"
+#include "commands.h"
 #include "json_arena.h"
+#include "manifest.h"
 #include "policy.h"
 #include "profile.h"
 #include "tls.h"
@@ -740,6 +744,127 @@ static void test_oom_loading_and_swapping_the_certificate(void **state)
                   runs(swap_total));
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* migrate -i                                                                                 */
+/* ------------------------------------------------------------------------------------------ */
+
+static void write_file(const char *path, const char *text, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* Whether the two manifest texts hold the same documents (what they say, whatever the style). */
+static bool same_documents(const char *a, size_t alen, const char *b, size_t blen)
+{
+    manifest ma, mb;
+    manifest_error err;
+    bool same_docs = manifest_parse(a, alen, &ma, &err) == 0;
+    if (!same_docs)
+        return false;
+    same_docs = manifest_parse(b, blen, &mb, &err) == 0;
+    if (same_docs) {
+        same_docs = ma.count == mb.count;
+        for (size_t i = 0; same_docs && i < ma.count; i++)
+            same_docs = cJSON_Compare(ma.docs[i].root, mb.docs[i].root, true);
+        manifest_free(&mb);
+    }
+    manifest_free(&ma);
+    return same_docs;
+}
+
+/* stdout and stderr to /dev/null (what `migrate` says is not under test), or back. */
+static int quiet(int saved[2])
+{
+    fflush(stdout);
+    fflush(stderr);
+    if (saved[0] < 0) {
+        int null = open("/dev/null", O_WRONLY);
+        saved[0] = dup(STDOUT_FILENO);
+        saved[1] = dup(STDERR_FILENO);
+        dup2(null, STDOUT_FILENO);
+        dup2(null, STDERR_FILENO);
+        close(null);
+        return 0;
+    }
+    dup2(saved[0], STDOUT_FILENO);
+    dup2(saved[1], STDERR_FILENO);
+    close(saved[0]);
+    close(saved[1]);
+    saved[0] = saved[1] = -1;
+    return 0;
+}
+
+/* `migrate -i` on a copy of tests/fixtures/manifests/`name`, with each allocation failed in
+ * turn: it ends 2 with the file untouched, or 0 with the file holding the documents a run
+ * without failures writes. Nothing a user wrote may be lost or half-edited. (Not always the
+ * same bytes: when it cannot tell whether a new key would read as a string without quotes,
+ * migrate quotes it.) Returns how many allocations were failed. */
+static long sweep_migrate(const char *fixtures, const char *name)
+{
+    char src[4096], dir[] = "/tmp/sw-oom-migrate.XXXXXX", tmp[4200];
+    snprintf(src, sizeof src, "%s/manifests/%s", fixtures, name);
+    assert_non_null(mkdtemp(dir));
+    snprintf(tmp, sizeof tmp, "%s/%s", dir, name);
+    size_t len, mlen;
+    char *orig = read_file(src, &len);
+    char *argv[] = {"migrate", "-i", tmp, NULL};
+    int saved[2] = {-1, -1};
+
+    write_file(tmp, orig, len);
+    quiet(saved);
+    fail_at = -1;
+    allocations = 0;
+    counting = true;
+    int rc = cmd_migrate(3, argv);
+    counting = false;
+    quiet(saved);
+    long total = allocations;
+    assert_int_equal(rc, 0);
+    char *migrated = read_file(tmp, &mlen);
+    assert_false(mlen == len && memcmp(migrated, orig, len) == 0); /* it has work to do */
+    long before = live;
+    for (long i = 0; i < total; i += stride) {
+        write_file(tmp, orig, len);
+        quiet(saved);
+        fail_at = i;
+        allocations = 0;
+        counting = true;
+        rc = cmd_migrate(3, argv);
+        counting = false;
+        fail_at = -1;
+        quiet(saved);
+        size_t glen;
+        char *got = read_file(tmp, &glen);
+        bool good = rc == 2 ? glen == len && memcmp(got, orig, len) == 0
+                            : rc == 0 && same_documents(got, glen, migrated, mlen);
+        free(got);
+        if (!good)
+            fail_msg("migrate -i %s: allocation %ld of %ld failed, it returned %d, and the file "
+                     "is neither the original nor the migrated documents",
+                     name, i, total, rc);
+        if (live != before)
+            fail_msg("migrate -i %s: allocation %ld of %ld failed, and %ld blocks were left", name,
+                     i, total, live - before);
+    }
+    unlink(tmp);
+    rmdir(dir);
+    free(migrated);
+    free(orig);
+    return runs(total);
+}
+
+static void test_oom_migrating_manifests_in_place(void **state)
+{
+    (void)state;
+    const char *fixtures = getenv("SW_FIXTURES");
+    assert_non_null(fixtures);
+    long failed = sweep_migrate(fixtures, "shop.yaml") + sweep_migrate(fixtures, "cluster.json");
+    print_message("%ld allocations failed one at a time\n", failed);
+}
+
 static void test_oom_with_cjson_on_malloc(void **state)
 {
     (void)state;
@@ -767,6 +892,7 @@ int main(void)
         cmocka_unit_test(test_oom_decoding_policy_files),
         cmocka_unit_test(test_oom_checking_profiles),
         cmocka_unit_test(test_oom_loading_and_swapping_the_certificate),
+        cmocka_unit_test(test_oom_migrating_manifests_in_place),
         cmocka_unit_test(test_oom_with_cjson_on_malloc),
         cmocka_unit_test(test_oom_with_the_request_arena),
     };
