@@ -75,7 +75,7 @@ static volatile long allocations;  /* counted since counting began */
 static volatile long fail_at = -1; /* the index of the allocation to fail; -1 for none */
 static volatile long live;         /* blocks allocated and not yet freed, in the whole process */
 
-/* Libraries whose own allocations are never failed nor counted, because what they do when one
+/* Libraries whose own allocations are never failed (nor numbered), because what they do when one
  * fails is not this project's to fix:
  *   - libseccomp 2.5.4: seccomp_export_bpf() leaves two blocks behind (the 4th, 7th and 10th
  *     allocation of a small filter's 38) or never returns (the 22nd); a policy exports a small
