@@ -324,26 +324,13 @@ static bool same(const char *a, const char *b)
     return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
+/* The bytes of the file at `path`, NUL-terminated (manifest_read_file()); fails the test when it
+ * cannot be read. */
 static char *read_file(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 65536;
-            buf = realloc(buf, cap);
-            assert_non_null(buf);
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        if (got == 0)
-            break;
-        n += got;
-    }
-    fclose(f);
-    *len = n;
-    return buf;
+    char *text = manifest_read_file(path, 64 << 20, len);
+    assert_non_null(text);
+    return text;
 }
 
 /* Fail each allocation of one review in turn; returns how many were failed. */
@@ -530,9 +517,6 @@ static void test_oom_decoding_policy_files(void **state)
     snprintf(path, sizeof path, "%s/policy/spec-example.yaml", fixtures);
     size_t len;
     char *example = read_file(path, &len);
-    example = realloc(example, len + 1);
-    assert_non_null(example);
-    example[len] = '\0';
     long failed = sweep_policy("oom.yaml", rich) + sweep_policy("spec-example.yaml", example);
     print_message("%ld allocations failed one at a time\n", failed);
     free(example);
