@@ -11,7 +11,8 @@
  * read as `*`), and each Localhost defaultProfile. Their problems go to stdout as
  * `PATH: /json/pointer: message` (as lint-profile prints them), and the exit status is 1 when
  * one of them would be refused in admission (invalid, or failing a policy check), or when the
- * directory cannot be read.
+ * directory cannot be read. Running out of memory while checking them is exit 2: it cannot say
+ * which profiles pass, and never prints a shorter list as if it were the whole one.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -67,21 +68,36 @@ typedef struct {
     size_t checked;
     size_t refused;
     bool failed; /* something could not be read */
+    bool oom;    /* out of memory: the check is incomplete, and exits 2 */
 } reach;
 
 /* True when some allow-list of the policy matches `rel` with `{namespace}` read as `*`, and
- * the path itself is one a reference may use (SPEC §6 items 1-2). */
-static bool reachable(const policy *p, const char *rel)
+ * the path itself is one a reference may use (SPEC §6 items 1-2). Out of memory sets r->oom. */
+static bool reachable(reach *r, const char *rel)
 {
+    const policy *p = r->p;
     if (localhost_path_problem(rel))
         return false;
     bool oom = false;
-    if (localhost_allowed(&p->defaults.allowed_localhost_profiles, NULL, rel, &oom))
-        return true;
-    for (size_t i = 0; i < p->rule_count; i++)
-        if (localhost_allowed(&p->rules[i].settings.allowed_localhost_profiles, NULL, rel, &oom))
-            return true;
-    return false;
+    bool found = localhost_allowed(&p->defaults.allowed_localhost_profiles, NULL, rel, &oom);
+    for (size_t i = 0; !found && !oom && i < p->rule_count; i++)
+        found =
+            localhost_allowed(&p->rules[i].settings.allowed_localhost_profiles, NULL, rel, &oom);
+    r->oom |= oom;
+    return found;
+}
+
+/* Print each problem of `rep` as `name: ...`; out of memory sets *oom. */
+static void print_problems(const char *name, const profile_report *rep, bool *oom)
+{
+    for (size_t i = 0; i < rep->count; i++) {
+        char *line = profile_problem_format(name, &rep->items[i]);
+        if (line)
+            puts(line);
+        else
+            *oom = true;
+        free(line);
+    }
 }
 
 /* Check one profile (relative path `rel`) and print its problems. */
@@ -91,6 +107,10 @@ static void check_profile(reach *r, const char *rel)
         if (strcmp(r->done.items[i], rel) == 0)
             return;
     strlist_push(&r->done, rel);
+    if (r->done.oom) {
+        r->oom = true;
+        return;
+    }
     strbuf sb = {0};
     const char *dir = r->p->profiles.directory;
     sb_append(&sb, dir);
@@ -99,19 +119,15 @@ static void check_profile(reach *r, const char *rel)
     sb_append(&sb, rel);
     char *full = sb_take(&sb);
     if (!full) {
-        r->failed = true;
+        r->oom = true;
         return;
     }
     profile_report rep = {0};
     profile_check_file(full, &r->p->profiles, &rep);
-    for (size_t i = 0; i < rep.count; i++) {
-        char *line = profile_problem_format(full, &rep.items[i]);
-        if (line)
-            puts(line);
-        free(line);
-    }
+    r->oom |= rep.oom;
+    print_problems(full, &rep, &r->oom);
     r->checked++;
-    if (rep.oom || rep.worst >= PROFILE_VIOLATION)
+    if (rep.worst >= PROFILE_VIOLATION)
         r->refused++;
     profile_report_free(&rep);
     free(full);
@@ -124,12 +140,16 @@ static void walk(reach *r, const char *path, const char *rel, int depth)
 {
     DIR *d = opendir(path);
     if (!d) {
+        if (errno == ENOMEM) {
+            r->oom = true;
+            return;
+        }
         fprintf(stderr, "%s: cannot read the directory: %s\n", path, strerror(errno));
         r->failed = true;
         return;
     }
     struct dirent *e;
-    while ((e = readdir(d)) != NULL && r->files < WALK_MAX_FILES) {
+    while ((e = readdir(d)) != NULL && r->files < WALK_MAX_FILES && !r->oom) {
         if (strncmp(e->d_name, ".", 1) == 0 && (!e->d_name[1] || strncmp(e->d_name, "..", 2) == 0))
             continue;
         strbuf a = {0}, b = {0};
@@ -138,17 +158,17 @@ static void walk(reach *r, const char *path, const char *rel, int depth)
         char *child = sb_take(&a), *crel = sb_take(&b);
         struct stat st;
         if (!child || !crel) {
-            r->failed = true;
+            r->oom = true;
         } else if (stat(child, &st) != 0) {
             /* a dangling symbolic link: a reference to it would be refused as missing */
-            if (reachable(r->p, crel))
+            if (reachable(r, crel))
                 check_profile(r, crel);
         } else if (S_ISDIR(st.st_mode)) {
             if (depth < WALK_MAX_DEPTH)
                 walk(r, child, crel, depth + 1);
         } else {
             r->files++;
-            if (reachable(r->p, crel))
+            if (reachable(r, crel))
                 check_profile(r, crel);
         }
         free(child);
@@ -157,45 +177,48 @@ static void walk(reach *r, const char *path, const char *rel, int depth)
     closedir(d);
 }
 
-/* Check the profiles the policy can reach. Returns 0, or 1 when one would be refused. */
+/* Check the profiles the policy can reach. Returns 0, 1 when one would be refused, or 2 when
+ * memory ran out (with a message on stderr). */
 static int check_reachable_profiles(const policy *p, const char *file)
 {
     if (!p->profiles.present || !p->profiles.directory)
         return 0;
+    reach r = {.p = p};
     profile_report cfg = {0};
     profile_check_config(&p->profiles, &cfg);
-    for (size_t i = 0; i < cfg.count; i++) {
-        char *line = profile_problem_format(file, &cfg.items[i]);
-        if (line)
-            puts(line);
-        free(line);
-    }
+    r.oom = cfg.oom;
+    print_problems(file, &cfg, &r.oom);
     profile_report_free(&cfg);
-
-    reach r = {.p = p};
     /* the trailing slash of a directory given as "/dir/" is not doubled */
-    char *top = strdup(p->profiles.directory);
-    if (!top)
-        return 1;
+    char *top = r.oom ? NULL : strdup(p->profiles.directory);
+    if (!top) {
+        fprintf(stderr, "%s: out of memory while checking the profiles\n", file);
+        return 2;
+    }
     size_t n = strlen(top);
     while (n > 1 && top[n - 1] == '/')
         top[--n] = '\0';
     walk(&r, top, "", 0);
     /* A Localhost defaultProfile is injected into pods: it must be there and pass too. */
-    for (size_t i = 0; i <= p->rule_count; i++) {
+    for (size_t i = 0; i <= p->rule_count && !r.oom; i++) {
         const policy_settings *st = i == 0 ? &p->defaults : &p->rules[i - 1].settings;
         if (st->default_profile == PROFILE_LOCALHOST && st->default_localhost &&
             !localhost_path_problem(st->default_localhost))
             check_profile(&r, st->default_localhost);
+    }
+    if (r.oom) {
+        fprintf(stderr, "%s: out of memory while checking the profiles under %s\n", file, top);
+        free(top);
+        strlist_free(&r.done);
+        return 2;
     }
     if (r.files >= WALK_MAX_FILES)
         printf("%s: stopped after %d files\n", top, WALK_MAX_FILES);
     printf("%s: %zu reachable profile%s checked, %zu would be refused\n", top, r.checked,
            r.checked == 1 ? "" : "s", r.refused);
     free(top);
-    bool oom = r.done.oom;
     strlist_free(&r.done);
-    return r.refused || r.failed || oom ? 1 : 0;
+    return r.refused || r.failed ? 1 : 0;
 }
 
 int cmd_check_config(int argc, char **argv)

@@ -80,8 +80,12 @@ static int lint_one(const char *file, const policy_profiles *cfg)
     size_t warnings = 0;
     for (size_t i = 0; i < r.count; i++) {
         char *line = profile_problem_format(file, &r.items[i]);
-        if (line)
-            puts(line);
+        if (!line) { /* a problem left out would make the list a wrong one */
+            fprintf(stderr, "seccomp-webhook lint-profile: %s: out of memory\n", file);
+            profile_report_free(&r);
+            return 2;
+        }
+        puts(line);
         free(line);
         warnings += r.items[i].severity == PROFILE_WARNING;
     }

@@ -13,7 +13,9 @@
  * and once the reply is freed, as many blocks are allocated as before.
  * Decoding a policy file (at start and on every reload), checking a seccomp profile, and
  * reading and swapping in the serving certificate are swept the same way: they must refuse the
- * file (or say they ran out of memory, or keep what they had) or give the same result.
+ * file (or say they ran out of memory, or keep what they had) or give the same result. So are
+ * the commands a CI pipeline runs (`migrate -i`, `audit`, `check-config`, `lint-profile`,
+ * `review`): each must exit 2, or exit and print exactly as it does with memory to spare.
  *
  * Allocations are counted and failed by replacing malloc, calloc, realloc and free (glibc routes
  * its own calls, strdup's for one, through them) with wrappers around glibc's allocator, and
@@ -25,6 +27,7 @@
  */
 #include <dirent.h>
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -38,6 +41,14 @@
 
 #include <cmocka.h>
 #include <openssl/crypto.h>
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND 0
+#endif
 
 #include "admission.h"
 #include "cert_holder.h"
@@ -109,7 +120,10 @@ static bool fails(const void *caller)
     }
     if (seen[slot].exempt)
         return false;
-    return allocations++ == fail_at;
+    if (allocations++ != fail_at)
+        return false;
+    errno = ENOMEM; /* as glibc's malloc sets it: opendir(), for one, passes it on */
+    return true;
 }
 
 /* malloc() for `caller`: each entry point passes its own return address, since at -O0 a call
@@ -849,6 +863,142 @@ static void test_oom_migrating_manifests_in_place(void **state)
     print_message("%ld allocations failed one at a time\n", failed);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* audit, check-config, lint-profile, review                                                  */
+/* ------------------------------------------------------------------------------------------ */
+
+/* One run of a command with stdout into the file `out` and stderr to /dev/null; returns its exit
+ * status. What it printed is read back with read_file(). */
+static int run_cli(int (*command)(int, char **), int argc, char **argv, const char *out)
+{
+    fflush(stdout);
+    fflush(stderr);
+    int saved_out = dup(STDOUT_FILENO), saved_err = dup(STDERR_FILENO);
+    int to = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600), null = open("/dev/null", O_WRONLY);
+    assert_true(saved_out >= 0 && saved_err >= 0 && to >= 0 && null >= 0);
+    dup2(to, STDOUT_FILENO);
+    dup2(null, STDERR_FILENO);
+    close(to);
+    close(null);
+    allocations = 0;
+    counting = true;
+    int rc = command(argc, argv);
+    counting = false;
+    fflush(stdout);
+    fflush(stderr);
+    dup2(saved_out, STDOUT_FILENO);
+    dup2(saved_err, STDERR_FILENO);
+    close(saved_out);
+    close(saved_err);
+    return rc;
+}
+
+/* A command run with each of its allocations failed in turn. A run must end 2 (an error: it
+ * cannot say what it was asked, and says so on stderr), or end as a run without failures ends,
+ * having printed the very same bytes: a failed allocation never turns into "no violation", a
+ * shorter table, a missing problem or a different verdict. Nothing may be left allocated.
+ * Returns how many allocations were failed. */
+static long sweep_cli(const char *name, int (*command)(int, char **), int argc, char **argv,
+                      int want_rc)
+{
+    char out[] = "/tmp/sw-oom-cli.XXXXXX";
+    int fd = mkstemp(out);
+    assert_true(fd >= 0);
+    close(fd);
+    fail_at = -1;
+    int rc = run_cli(command, argc, argv, out);
+    long total = allocations;
+    size_t want_len, got_len;
+    char *want = read_file(out, &want_len);
+    /* Under valgrind, which does not know seccomp(2), libseccomp refuses some actions: profiles
+     * get other verdicts there, and that run's own is the reference. */
+    if (RUNNING_ON_VALGRIND)
+        want_rc = rc;
+    if (rc != want_rc)
+        fail_msg("%s: it ended %d without failures, not %d", name, rc, want_rc);
+    assert_true(want_len > 0);
+    long before = live;
+    for (long i = 0; i < total; i += stride) {
+        fail_at = i;
+        rc = run_cli(command, argc, argv, out);
+        fail_at = -1;
+        char *got = read_file(out, &got_len);
+        if (rc != 2 && (rc != want_rc || got_len != want_len || memcmp(got, want, want_len) != 0))
+            fail_msg("%s: allocation %ld of %ld failed, and it ended %d having printed\n%s\n"
+                     "instead of ending %d having printed\n%s",
+                     name, i, total, rc, got, want_rc, want);
+        free(got);
+        if (live != before)
+            fail_msg("%s: allocation %ld of %ld failed, and %ld blocks were left", name, i, total,
+                     live - before);
+    }
+    free(want);
+    unlink(out);
+    return runs(total);
+}
+
+static void test_oom_in_the_other_commands(void **state)
+{
+    (void)state;
+    const char *fixtures = getenv("SW_FIXTURES");
+    assert_non_null(fixtures);
+    char dir[] = "/tmp/sw-oom-cli-policy.XXXXXX", config[4200], shop[4200], cluster[4200];
+    assert_non_null(mkdtemp(dir));
+    snprintf(config, sizeof config, "%s/policy.yaml", dir);
+    char text[sizeof POLICY + 4096];
+    int n = snprintf(text, sizeof text, POLICY, fixtures);
+    write_file(config, text, (size_t)n);
+    snprintf(shop, sizeof shop, "%s/manifests/shop.yaml", fixtures);
+    snprintf(cluster, sizeof cluster, "%s/manifests/cluster.json", fixtures);
+
+    long failed = 0;
+    char *audit_table[] = {"audit", "--config", config, shop, cluster, NULL};
+    failed += sweep_cli("audit", cmd_audit, 5, audit_table, 1);
+    char *audit_json[] = {"audit", "-o", "json", "--namespace", "team-a", shop, cluster, NULL};
+    failed += sweep_cli("audit -o json", cmd_audit, 7, audit_json, 1);
+    char *check[] = {"check-config", config, NULL};
+    failed += sweep_cli("check-config", cmd_check_config, 2, check, 1);
+
+    /* lint-profile, with the policy's checks: valid profiles, some of which fail a check (a
+     * failure must not turn into a pass, nor hide a problem); then profiles that are not valid
+     * (a failure must not make one valid). */
+    static const char *const valid[] = {
+        "allows-kexec.json",       "allows-ptrace.json",   "default-allow.json", "minimal.json",
+        "misspelled-syscall.json", "runtime-default.json", "strict.json"};
+    static const char *const invalid[] = {"archmap-and-architectures.json",
+                                          "empty.json",
+                                          "invalid-json.json",
+                                          "name-and-names.json",
+                                          "unknown-action.json",
+                                          "unknown-arch.json"};
+    char paths[13][4200];
+    char *lint[16] = {"lint-profile", "--config", config};
+    int argc = 3;
+    for (size_t k = 0; k < sizeof valid / sizeof valid[0]; k++) {
+        snprintf(paths[k], sizeof paths[k], "%s/profiles/%s", fixtures, valid[k]);
+        lint[argc++] = paths[k];
+    }
+    lint[argc] = NULL;
+    failed += sweep_cli("lint-profile", cmd_lint_profile, argc, lint, 1);
+    argc = 1;
+    for (size_t k = 0; k < sizeof invalid / sizeof invalid[0]; k++) {
+        snprintf(paths[k], sizeof paths[k], "%s/profiles/%s", fixtures, invalid[k]);
+        lint[argc++] = paths[k];
+    }
+    lint[argc] = NULL;
+    failed += sweep_cli("lint-profile (invalid profiles)", cmd_lint_profile, argc, lint, 2);
+
+    /* review: both endpoints in a row, as the API server calls them. */
+    char body[4200];
+    snprintf(body, sizeof body, "%s/../../examples/admissionreview-pod.json", fixtures);
+    char *review[] = {"review", "--config", config, body, NULL};
+    failed += sweep_cli("review", cmd_review, 4, review, 0);
+
+    unlink(config);
+    rmdir(dir);
+    print_message("%ld allocations failed one at a time\n", failed);
+}
+
 static void test_oom_with_cjson_on_malloc(void **state)
 {
     (void)state;
@@ -877,6 +1027,7 @@ int main(void)
         cmocka_unit_test(test_oom_checking_profiles),
         cmocka_unit_test(test_oom_loading_and_swapping_the_certificate),
         cmocka_unit_test(test_oom_migrating_manifests_in_place),
+        cmocka_unit_test(test_oom_in_the_other_commands),
         cmocka_unit_test(test_oom_with_cjson_on_malloc),
         cmocka_unit_test(test_oom_with_the_request_arena),
     };
