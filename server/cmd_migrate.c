@@ -43,7 +43,8 @@ static const char migrate_usage[] =
     "                   --check refuses too)\n"
     "  -i               edit the files in place (a temporary file renamed over each)\n"
     "\n"
-    "Without -i the result goes to standard output (several files: YAML ones separated by ---).\n"
+    "Without -i the result goes to standard output; several files make one YAML stream, each\n"
+    "file after a --- line (JSON is YAML: kubectl, this command and `audit` read it back).\n"
     "Example: seccomp-webhook migrate --check deploy/*.yaml && echo nothing to migrate\n"
     "Exit 0 done (--check: nothing would change), 1 (--check) something would change,\n"
     "2 usage or input error (FILE:LINE:COLUMN for YAML and JSON errors).\n";
@@ -315,9 +316,23 @@ out:
     return rc;
 }
 
-static bool starts_with_separator(const char *t, size_t len)
+/* What standard output gets before file `i` of `n` is written (`t`, `len`: what is written of
+ * it), so that several files read as one YAML stream, each file one or more documents (JSON
+ * is YAML): "---" before each file after the first, and before a first file in JSON too, since
+ * `kubectl apply -f -` reads a stream that starts with '{' as JSON only. A file that starts
+ * with "---" needs none; one that starts with a directive ("%YAML") gets "..." instead, which
+ * ends the document before it, since a directive cannot follow "---". One file is written as
+ * it is. Returns a string literal. */
+static const char *separator_before(const migrate_file *files, size_t n, size_t i, const char *t,
+                                    size_t len)
 {
-    return len >= 3 && memcmp(t, "---", 3) == 0;
+    if (n == 1 || (i == 0 && files[0].format == MANIFEST_YAML))
+        return "";
+    if (len >= 3 && memcmp(t, "---", 3) == 0)
+        return "";
+    if (len >= 1 && t[0] == '%')
+        return i == 0 ? "" : "...\n";
+    return "---\n";
 }
 
 int cmd_migrate(int argc, char **argv)
@@ -404,9 +419,7 @@ int cmd_migrate(int argc, char **argv)
                     status = 2;
                 continue;
             }
-            if (i > 0 && f->format == MANIFEST_YAML && files[i - 1].format == MANIFEST_YAML &&
-                !starts_with_separator(t, n))
-                fputs("---\n", stdout);
+            fputs(separator_before(files, npaths, i, t, n), stdout);
             fwrite(t, 1, n, stdout);
             if (i + 1 < npaths && n > 0 && t[n - 1] != '\n')
                 fputs("\n", stdout);

@@ -402,6 +402,31 @@ def test_migrate_json(binary, tmp):
     R.check("JSON key order is kept",
             list(doc_out["items"][1]["metadata"].keys()) == ["annotations", "name", "namespace"])
 
+    # Several files, YAML and JSON in any order, or JSON only: one YAML stream, "---" before
+    # every file but a first YAML one, that python3-yaml, migrate and audit all read back.
+    shop_docs = list(yaml.safe_load_all(read(SHOP)))
+    for files, first in (([SHOP, CLUSTER], "# Shop"), ([CLUSTER, SHOP], "---\n{"),
+                         ([CLUSTER, CLUSTER], "---\n{")):
+        name = " + ".join(os.path.basename(f) for f in files)
+        rc, mixed, err = run(binary, "migrate", *files)
+        try:
+            docs = list(yaml.safe_load_all(mixed))
+        except yaml.YAMLError as e:
+            docs = None
+            err = str(e)
+        want_count = sum(len(shop_docs) if f == SHOP else 1 for f in files)
+        R.check("migrate %s: one YAML stream of %d documents, starting %r" %
+                (name, want_count, first),
+                rc == 0 and docs is not None and len(docs) == want_count and
+                mixed.startswith(first) and
+                all(d == doc_out for d, f in zip(docs[-1:], files[-1:]) if f == CLUSTER),
+                mixed[:200] if docs is not None else err)
+        stream = os.path.join(tmp, "stream.yaml")
+        write(stream, mixed)
+        rc, out2, err2 = run(binary, "migrate", "--check", stream)
+        R.check("migrate --check reads that stream back: nothing left to change",
+                rc == 0 and out2 == "", out2 + err2)
+
 
 def test_migrate_errors(binary, tmp):
     bad = os.path.join(tmp, "bad.yaml")
