@@ -437,32 +437,55 @@ static int yscalar(yreader *r, const yaml_event_t *ev, cJSON **out)
 static int yread_node(yreader *r, yaml_event_t *ev, int depth, long parent_key_col, cJSON **out,
                       mnode **node);
 
-/* The merge key `<<` (https://yaml.org/type/merge.html, as go-yaml applies it): the members of
- * `src` (a mapping, or a sequence of mappings, earlier ones first) that `obj` does not have
- * yet are added, and remembered in `merged` so that an explicit key later in the mapping may
- * still override them. */
+/* Replace the member `key` of `obj` (which has it) with `val`, which is taken in any case. */
+static int yreplace(yreader *r, cJSON *obj, const char *key, cJSON *val)
+{
+    if (!cJSON_ReplaceItemInObjectCaseSensitive(obj, key, val)) {
+        cJSON_Delete(val);
+        return yfail_oom(r);
+    }
+    /* cJSON 1.7.15 places `val` even when it cannot copy the key for it; the parse then fails,
+     * and `obj`, which holds `val`, is deleted with it. */
+    return val->string ? 0 : yfail_oom(r);
+}
+
+/* The merge key `<<` (https://yaml.org/type/merge.html), applied as kubectl reads YAML: its
+ * decoder (sigs.k8s.io/yaml over go-yaml v2, decode.go: decoder.mapping() and merge()) takes a
+ * mapping's pairs in the order written, and a `<<` sets the members of `src` (a mapping, or a
+ * sequence of mappings of which the earlier ones win) whether `obj` has them already or not.
+ * So a key written before a `<<` that also brings it takes the merged value (the YAML merge
+ * spec would keep the written one), and a key written after it overrides the merged value, as
+ * in the spec. Keys that come from a merge only are remembered in `merged`, so that an explicit
+ * key later in the mapping may still set them without being a duplicate. */
 static int ymerge(yreader *r, cJSON *obj, const cJSON *src, strlist *merged, const yaml_mark_t *at)
 {
     if (cJSON_IsArray(src)) {
-        for (const cJSON *s = src->child; s; s = s->next) {
+        for (const cJSON *s = src->child; s; s = s->next)
             if (!cJSON_IsObject(s))
                 return yfail_at(r, at, "a merge key (<<) takes a mapping or a list of mappings");
+        /* Last first: each one overwrites, so the earlier ones win. */
+        for (const cJSON *s = src->child ? src->child->prev : NULL; s;
+             s = s == src->child ? NULL : s->prev)
             if (ymerge(r, obj, s, merged, at) < 0)
                 return -1;
-        }
         return 0;
     }
     if (!cJSON_IsObject(src))
         return yfail_at(r, at, "a merge key (<<) takes a mapping or a list of mappings");
     for (const cJSON *m = src->child; m; m = m->next) {
-        if (cJSON_GetObjectItemCaseSensitive(obj, m->string))
-            continue;
         size_t w = cjson_weight(m);
         if (w > r->budget)
             return yfail_at(r, at, "too many alias and merge expansions");
         r->budget -= w;
         cJSON *copy = cJSON_Duplicate(m, 1);
-        if (!copy || !cJSON_AddItemToObject(obj, m->string, copy)) {
+        if (!copy)
+            return yfail_oom(r);
+        if (cJSON_GetObjectItemCaseSensitive(obj, m->string)) {
+            if (yreplace(r, obj, m->string, copy) < 0)
+                return -1;
+            continue; /* a key written before: later, a duplicate as it was */
+        }
+        if (!cJSON_AddItemToObject(obj, m->string, copy)) {
             cJSON_Delete(copy);
             return yfail_oom(r);
         }
@@ -569,7 +592,12 @@ static int ymapping(yreader *r, yaml_event_t *start, int depth, long parent_key_
                 mnode_free(vn);
                 goto out;
             }
-            cJSON_ReplaceItemInObjectCaseSensitive(obj, key, val);
+            if (yreplace(r, obj, key, val) < 0) {
+                free(key);
+                mnode_free(kn);
+                mnode_free(vn);
+                goto out;
+            }
         } else if (!cJSON_AddItemToObject(obj, key, val)) {
             cJSON_Delete(val);
             free(key);
@@ -1052,14 +1080,18 @@ int manifest_find_objects(const manifest *m, manifest_objects *out)
         const char *api = json_string(json_get(root, "apiVersion"));
         size_t kl = strlen(kind);
         cJSON *items = json_get(root, "items");
-        bool list = cJSON_IsArray(items) && kl >= 4 && strcmp(kind + kl - 4, "List") == 0;
-        if (!list) {
+        /* As kubectl reads a manifest (k8s.io/apimachinery, unstructured.go:
+         * unstructuredJSONScheme.decode), an object with an `items` list is a list whatever its
+         * kind says: kind Foo with a Pod in its items creates that Pod. */
+        if (!cJSON_IsArray(items)) {
             if (add_object(out, d, -1, root, m->docs[d].node, kind, kl, api) < 0)
                 goto oom;
             continue;
         }
         /* `kubectl get -o json` gives kind List with complete items; the API's own lists
-         * (PodList, ...) leave kind and apiVersion out of their items. */
+         * (PodList, ...) leave kind and apiVersion out of their items, and an item with neither
+         * takes the list's apiVersion and its kind without "List" (decodeToList()). */
+        size_t item_kl = kl >= 4 && strcmp(kind + kl - 4, "List") == 0 ? kl - 4 : kl;
         const mnode *inodes = mnode_member(m->docs[d].node, "items");
         long i = 0;
         for (cJSON *it = items->child; it; it = it->next, i++) {
@@ -1068,14 +1100,13 @@ int manifest_find_objects(const manifest *m, manifest_objects *out)
             const char *ikind = json_string(json_get(it, "kind"));
             const char *iapi = json_string(json_get(it, "apiVersion"));
             size_t ikl = ikind ? strlen(ikind) : 0;
-            if (!ikind && strcmp(kind, "List") != 0) {
+            if (!ikind && !iapi) {
                 ikind = kind;
-                ikl = kl - 4;
-            }
-            if (!ikind)
-                continue;
-            if (!iapi && strcmp(kind, "List") != 0)
+                ikl = item_kl;
                 iapi = api;
+            }
+            if (!ikind || ikl == 0)
+                continue;
             const mnode *in = inodes && inodes->type == MNODE_SEQUENCE && (size_t)i < inodes->count
                                   ? inodes->items[i]
                                   : NULL;

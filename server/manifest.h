@@ -107,18 +107,20 @@ char *manifest_read_file(const char *path, size_t max, size_t *len);
 /* ---------------------------------------------------------------------------------------- */
 /* Objects                                                                                    */
 
-/* A Kubernetes object in a manifest: a document with a string `kind`, or an item of a
- * `List` (or `<Kind>List`) document. Pointers are borrowed from the manifest, except `kind` and
- * `group` (owned, freed by manifest_objects_free()). */
+/* A Kubernetes object in a manifest: a document with a string `kind`, or an item of a list
+ * (a document with a string `kind` and an `items` list: `List`, `<Kind>List`, or any kind, as
+ * kubectl reads it). A list's item with neither kind nor apiVersion takes the list's kind
+ * without "List" and the list's apiVersion. Pointers are borrowed from the manifest, except `kind`
+ * and `group` (owned, freed by manifest_objects_free()). */
 typedef struct {
-    size_t doc;             /* index of its document */
-    long item;              /* index in the List's items, or -1 */
-    cJSON *object;          /* the object */
-    const mnode *node;      /* its text, or NULL when it is an alias */
-    char *kind;             /* `kind`; for an item of a `<Kind>List` without one, <Kind> (owned) */
-    char *group;            /* API group from `apiVersion` ("" for core, e.g. "apps") (owned) */
-    const char *namespace_; /* metadata.namespace, or NULL when absent or empty */
-    const char *name;       /* metadata.name, or NULL */
+    size_t doc;                /* index of its document */
+    long item;                 /* index in the List's items, or -1 */
+    cJSON *object;             /* the object */
+    const mnode *node;         /* its text, or NULL when it is an alias */
+    char *kind;                /* `kind`, or the list's for an item without one (owned) */
+    char *group;               /* API group from `apiVersion` ("" for core, e.g. "apps") (owned) */
+    const char *namespace_;    /* metadata.namespace, or NULL when absent or empty */
+    const char *name;          /* metadata.name, or NULL */
     const char *generate_name; /* metadata.generateName, or NULL */
 } manifest_object;
 

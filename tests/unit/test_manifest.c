@@ -236,6 +236,42 @@ static void yaml_aliases_and_merge_keys_expand(void **state)
     manifest_free(&m);
 }
 
+/* A merge key (<<) applies where it is written, as kubectl's decoder (go-yaml v2) applies it;
+ * each expected value is what `kubectl label --local -f FILE x=y -o json` (1.32) gives. The
+ * YAML merge spec would keep a key written before the merge: a pod whose seccompProfile a later
+ * `<<` turns Unconfined would then be judged as written, and allowed. */
+static void yaml_merge_keys_apply_in_the_order_written(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *yaml, *want;
+    } cases[] = {
+        {"a: 1\n<<: {a: 2}\n", "{'a': 2}"},
+        {"<<: {a: 2}\na: 1\n", "{'a': 1}"},
+        {"<<: [{a: 1}, {a: 2}]\n", "{'a': 1}"},
+        {"<<: {a: 1}\n<<: {a: 2}\n", "{'a': 2}"},
+        {"a: 1\n<<: {a: 2}\n<<: {a: 3}\n", "{'a': 3}"},
+        {"a: 0\n<<: [{a: 1, b: 1}, {a: 2, b: 2, c: 2}]\n", "{'a': 1, 'b': 1, 'c': 2}"},
+        {"securityContext:\n  seccompProfile: {type: RuntimeDefault}\n"
+         "  <<: {seccompProfile: {type: Unconfined}}\n",
+         "{'securityContext': {'seccompProfile': {'type': 'Unconfined'}}}"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        manifest m;
+        parse_ok(cases[i].yaml, &m);
+        cJSON *want = doc(cases[i].want);
+        if (!cJSON_Compare(m.docs[0].root, want, true)) {
+            char *got = cJSON_PrintUnformatted(m.docs[0].root);
+            fail_msg("%s read as %s, not %s", cases[i].yaml, got, cases[i].want);
+        }
+        cJSON_Delete(want);
+        manifest_free(&m);
+    }
+    /* A key written twice is a duplicate, a merge between them or not. */
+    manifest_error e = parse_fails("a: 1\n<<: {a: 2}\na: 3\n");
+    assert_string_equal(e.message, "duplicate key \"a\"");
+}
+
 static void yaml_syntax_errors_have_line_and_column(void **state)
 {
     (void)state;
@@ -331,6 +367,30 @@ static void objects_are_documents_with_a_kind_and_list_items(void **state)
     manifest_object_label(&sb, &o.items[1], "fallback");
     assert_string_equal(sb.data, "Job fallback/j-*");
     sb_free(&sb);
+    manifest_objects_free(&o);
+    manifest_free(&m);
+}
+
+/* An object with an `items` list is a list whatever its kind, as kubectl reads it
+ * (`kubectl label --local -f FILE x=y -o name` 1.32: pod/p1, foo/p2; an item with an apiVersion
+ * and no kind is refused there, and not judged here). */
+static void objects_with_items_are_lists_whatever_their_kind(void **state)
+{
+    (void)state;
+    manifest m;
+    parse_ok("apiVersion: v1\nkind: Foo\nitems:\n"
+             "- apiVersion: v1\n  kind: Pod\n  metadata: {name: p1}\n"
+             "- metadata: {name: p2}\n"
+             "- apiVersion: v1\n  metadata: {name: p3}\n",
+             &m);
+    manifest_objects o;
+    assert_int_equal(manifest_find_objects(&m, &o), 0);
+    assert_int_equal(o.count, 2);
+    assert_string_equal(o.items[0].kind, "Pod");
+    assert_string_equal(o.items[0].name, "p1");
+    assert_int_equal(o.items[0].item, 0);
+    assert_string_equal(o.items[1].kind, "Foo");
+    assert_string_equal(o.items[1].name, "p2");
     manifest_objects_free(&o);
     manifest_free(&m);
 }
@@ -667,10 +727,12 @@ int main(void)
         cmocka_unit_test(yaml_documents_are_split_on_separators),
         cmocka_unit_test(yaml_scalars_resolve_as_kubectl_reads_them),
         cmocka_unit_test(yaml_aliases_and_merge_keys_expand),
+        cmocka_unit_test(yaml_merge_keys_apply_in_the_order_written),
         cmocka_unit_test(yaml_syntax_errors_have_line_and_column),
         cmocka_unit_test(yaml_alias_bombs_are_refused),
         cmocka_unit_test(json_is_read_strictly_with_positions),
         cmocka_unit_test(objects_are_documents_with_a_kind_and_list_items),
+        cmocka_unit_test(objects_with_items_are_lists_whatever_their_kind),
         cmocka_unit_test(removing_an_annotation_deletes_its_line_only),
         cmocka_unit_test(removing_a_multi_line_value_deletes_all_its_lines),
         cmocka_unit_test(removing_every_annotation_leaves_an_empty_mapping),
