@@ -410,7 +410,8 @@ static const char *const yaml_tag_prefix = "tag:yaml.org,2002:";
 
 /* The value of a scalar event. Untagged plain scalars resolve (null, bool, number, string);
  * quoted and block scalars are strings; so are scalars tagged `!`, `!!str` or with a tag we do
- * not know; `!!null`, `!!bool`, `!!int` and `!!float` resolve as plain. */
+ * not know; `!!null`, `!!bool`, `!!int` and `!!float` resolve as plain; `!!binary` is refused.
+ * (As `kubectl label --local -f FILE -o json` 1.32 reads each of these.) */
 static int yscalar(yreader *r, const yaml_event_t *ev, cJSON **out)
 {
     const char *s = (const char *)ev->data.scalar.value;
@@ -421,6 +422,11 @@ static int yscalar(yreader *r, const yaml_event_t *ev, cJSON **out)
     bool resolve = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !tag;
     if (tag && strncmp(tag, yaml_tag_prefix, strlen(yaml_tag_prefix)) == 0) {
         const char *t = tag + strlen(yaml_tag_prefix);
+        /* kubectl (go-yaml v2) sends the bytes a !!binary scalar encodes, not its base64 text:
+         * a Localhost profile named that way would be judged by a name it does not have. */
+        if (strcmp(t, "binary") == 0)
+            return yfail_at(r, &ev->start_mark,
+                            "a !!binary scalar is not supported: write the value as plain text");
         resolve = strcmp(t, "null") == 0 || strcmp(t, "bool") == 0 || strcmp(t, "int") == 0 ||
                   strcmp(t, "float") == 0;
     }
@@ -768,7 +774,10 @@ static int parse_yaml(manifest *m, manifest_error *err)
         manifest_error_set(err, 0, 0, "out of memory");
         return -1;
     }
-    yaml_parser_set_input_string(&r.parser, (const unsigned char *)m->text, m->len);
+    /* libyaml is given the text after a byte-order mark (which kubectl reads past): with the
+     * encoding set, it would read the mark as a character of the first line. */
+    yaml_parser_set_input_string(&r.parser, (const unsigned char *)m->text + r.base,
+                                 m->len - r.base);
     yaml_parser_set_encoding(&r.parser, YAML_UTF8_ENCODING);
     int rc = -1;
     yaml_event_t ev;

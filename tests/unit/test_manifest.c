@@ -272,6 +272,24 @@ static void yaml_merge_keys_apply_in_the_order_written(void **state)
     assert_string_equal(e.message, "duplicate key \"a\"");
 }
 
+/* A file saved with a byte-order mark, as some Windows editors save it, reads as kubectl reads
+ * it: the mark is not part of the first line, and text positions still count it. */
+static void yaml_after_a_byte_order_mark(void **state)
+{
+    (void)state;
+    manifest m;
+    const char *text = "\xef\xbb\xbf"
+                       "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n";
+    parse_ok(text, &m);
+    cJSON *want = doc("{'apiVersion': 'v1', 'kind': 'Pod', 'metadata': {'name': 'p'}}");
+    assert_true(cJSON_Compare(m.docs[0].root, want, true));
+    cJSON_Delete(want);
+    const mnode *name = member(member(m.docs[0].node, "metadata"), "name");
+    assert_non_null(name);
+    assert_memory_equal(text + name->start, "p", 1);
+    manifest_free(&m);
+}
+
 static void yaml_syntax_errors_have_line_and_column(void **state)
 {
     (void)state;
@@ -290,6 +308,12 @@ static void yaml_syntax_errors_have_line_and_column(void **state)
     assert_string_equal(e.message, "only scalar mapping keys are supported");
     e = parse_fails("a: \"nul \\0 inside\"\n");
     assert_string_equal(e.message, "a string holds a NUL character");
+    /* kubectl would send "other-team/evil.json" */
+    e = parse_fails("localhostProfile: !!binary b3RoZXItdGVhbS9ldmlsLmpzb24=\n");
+    assert_int_equal(e.line, 1);
+    assert_int_equal(e.column, 19);
+    assert_string_equal(e.message,
+                        "a !!binary scalar is not supported: write the value as plain text");
 }
 
 static void yaml_alias_bombs_are_refused(void **state)
@@ -728,6 +752,7 @@ int main(void)
         cmocka_unit_test(yaml_scalars_resolve_as_kubectl_reads_them),
         cmocka_unit_test(yaml_aliases_and_merge_keys_expand),
         cmocka_unit_test(yaml_merge_keys_apply_in_the_order_written),
+        cmocka_unit_test(yaml_after_a_byte_order_mark),
         cmocka_unit_test(yaml_syntax_errors_have_line_and_column),
         cmocka_unit_test(yaml_alias_bombs_are_refused),
         cmocka_unit_test(json_is_read_strictly_with_positions),
