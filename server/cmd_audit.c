@@ -6,7 +6,7 @@
  *
  * Each object is judged as a CREATE on /validate with the policy as given (mode, exemptions,
  * namespace rules), as the object is written — not as the mutating webhook would leave it:
- * the summary counts separately the objects `migrate` would fix (those that get a patch on
+ * the summary counts separately the objects `migrate` would change (those that get a patch on
  * /mutate under migrate's policy, with mutateTemplates forced on).
  */
 #include <errno.h>
@@ -29,7 +29,7 @@ static const char audit_usage[] =
     "`kubectl get pods,deployments,statefulsets,daemonsets,jobs,cronjobs -A -o json`) as the\n"
     "validating webhook would judge their creation, and list every violation by object,\n"
     "container and field path. Exemptions and namespace rules apply as in admission. A summary\n"
-    "line counts objects, violations and the objects `migrate` would fix.\n"
+    "line counts objects, violations and the objects `migrate` would change.\n"
     "\n"
     "  --config FILE    the policy file (default: the built-in policy)\n"
     "  --namespace NS   the namespace of objects that carry none (default: default)\n"
@@ -55,7 +55,7 @@ typedef struct {
 
 typedef struct {
     const policy *pol;         /* as given: for /validate */
-    const policy *migrate_pol; /* mutateTemplates forced on: for "migrate would fix" */
+    const policy *migrate_pol; /* mutateTemplates forced on: for "migrate would change" */
     const char *namespace_;
     audit_row *rows;
     size_t nrows, cap;
@@ -319,8 +319,8 @@ int cmd_audit(int argc, char **argv)
             print_table(&run);
         }
         FILE *summary = strcmp(output, "json") == 0 ? stderr : stdout;
-        fprintf(summary, "%zu %s, %zu %s in %zu %s, %zu %s that migrate would fix\n", run.objects,
-                plural(run.objects, "object", "objects"), run.nrows,
+        fprintf(summary, "%zu %s, %zu %s in %zu %s, %zu %s that migrate would change\n",
+                run.objects, plural(run.objects, "object", "objects"), run.nrows,
                 plural(run.nrows, "violation", "violations"), run.objects_with_violations,
                 plural(run.objects_with_violations, "object", "objects"), run.fixable,
                 plural(run.fixable, "object", "objects"));

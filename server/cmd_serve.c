@@ -740,7 +740,7 @@ int cmd_serve(int argc, char **argv)
         watcher = watch_create(paths, 1, &wopt, on_config_change, &reload, err, sizeof err);
         if (watcher == NULL) {
             fprintf(stderr, "seccomp-webhook serve: %s\n", err);
-            return 1;
+            return 2;
         }
     }
 
@@ -764,13 +764,15 @@ int cmd_serve(int argc, char **argv)
         policy_free(pol);
         watch_stop(watcher);
         fprintf(stderr, "seccomp-webhook serve: out of memory\n");
-        return 1;
+        return 2;
     }
     reload.holder = holder;
     pol = NULL; /* the holder's now */
 
-    /* The certificate. Its watcher first, for the same reason as the policy's. */
-    int rc = 1;
+    /* The certificate. Its watcher first, for the same reason as the policy's. A server that
+     * cannot start (a certificate, the port, a watcher, the sandbox) exits 2, as commands do on
+     * an input error (SPEC §3): 1 is a policy violation found. */
+    int rc = 2;
     tls_pair pair = {0};
     char *dev_file = NULL;
     const char *dev_err = NULL;

@@ -150,7 +150,7 @@ CLUSTER_VIOLATIONS = [
      "spec.template.metadata.annotations[container.seccomp.security.alpha.kubernetes.io/runner]",
      "unconfined"),
 ]
-CLUSTER_SUMMARY = "6 objects, 4 violations in 3 objects, 2 objects that migrate would fix"
+CLUSTER_SUMMARY = "6 objects, 4 violations in 3 objects, 2 objects that migrate would change"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -328,10 +328,10 @@ def test_migrate_yaml(binary, tmp):
     rc, out7, err7 = run(binary, "audit", "--config", allow, migrated)
     R.check("audit of the migrated file finds no violation", rc == 0 and
             out7.strip() == "6 objects, 0 violations in 0 objects, "
-                            "0 objects that migrate would fix", out7 + err7)
+                            "0 objects that migrate would change", out7 + err7)
     rc, out8, _ = run(binary, "audit", "--config", allow, SHOP)
-    R.check("audit of the input counts the objects migrate would fix",
-            rc == 0 and "3 objects that migrate would fix" in out8, out8)
+    R.check("audit of the input counts the objects migrate would change",
+            rc == 0 and "3 objects that migrate would change" in out8, out8)
     return out
 
 
@@ -514,7 +514,7 @@ def test_audit(binary, tmp):
     rc, out, _ = run(binary, "audit", "--namespace", "kube-system", p)
     R.check("--namespace applies, and so do exemptions",
             rc == 0 and out.strip() == "1 object, 0 violations in 0 objects, "
-                                       "0 objects that migrate would fix", out)
+                                       "0 objects that migrate would change", out)
     rc, out, err = run(binary, "audit", "-o", "json", "--namespace", "kube-system", p)
     R.check("audit -o json with no violation prints []", rc == 0 and json.loads(out) == [], out)
 

@@ -232,6 +232,25 @@ def check_bad_client_ca(res, binary, work, cert, key):
               p.returncode == 2 and "not-a-ca.pem" in err, "exit %d: %s" % (p.returncode, err))
 
 
+
+def check_port_taken(res, binary, cert, key):
+    """A server that cannot bind its port exits 2 (SPEC §3: 1 is a violation found), saying
+    why in a start_failed line."""
+    import socket
+    taken = socket.socket()
+    try:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        p = subprocess.run([binary, "serve", "--listen", "127.0.0.1:%d" % taken.getsockname()[1],
+                            "--tls-cert", cert, "--tls-key", key, "--no-self-sandbox"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    finally:
+        taken.close()
+    err = p.stderr.decode("utf-8", "replace")
+    res.check("a port already taken: exit 2 with a start_failed line",
+              p.returncode == 2 and '"start_failed"' in err and "already in use" in err,
+              "exit %d: %s" % (p.returncode, err[-500:]))
+
 # ------------------------------------------------------------------------------------------------
 
 def main():
@@ -289,6 +308,7 @@ def main():
                   and start[0].get("client_ca_certs") == 2, start)
         check_client_certs(res, cserver, ca.pem, good, good2, foreign, expired, server_only)
         check_bad_client_ca(res, binary, work, rsa_cert, rsa_key)
+        check_port_taken(res, binary, rsa_cert, rsa_key)
 
         for s in servers:
             rc = s.stop()
