@@ -261,6 +261,11 @@ int mutate_pod(cJSON *work, const char *group, const char *kind, const mutate_sc
         pod_view_free(&v);
         return r;
     }
+    /* No migration on a pods/ephemeralcontainers UPDATE, not even of a new ephemeral
+     * container's own annotation: the API server keeps only spec.ephemeralContainers from the
+     * request and takes the metadata from the stored pod (dropNonEphemeralContainerUpdates,
+     * pkg/registry/core/pod/strategy.go), so the annotation could not be removed, and SPEC §7.3
+     * patches nothing there but defaultProfile. The validator judges that annotation instead. */
     if (!scope->only_containers && scope->settings->migrate_annotations) {
         migrate(&v, patch, warnings);
         /* The nodes the view pointed at may have been replaced: read it again. */

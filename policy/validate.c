@@ -382,10 +382,14 @@ static void rule_no_profile(violation_list *out, const validate_scope *s, const 
     free(path);
 }
 
+/* Whether container `c` is judged: every container, or on a pods/ephemeralcontainers UPDATE
+ * only the new ephemeral containers (validate_scope.only_containers). */
 static bool in_scope(const validate_scope *s, const pod_container *c)
 {
     if (!s->only_containers)
         return true;
+    if (c->list != PODSPEC_EPHEMERAL_CONTAINERS)
+        return false;
     for (size_t i = 0; i < s->only_containers->count; i++)
         if (strcmp(s->only_containers->items[i], c->name) == 0)
             return true;
@@ -411,7 +415,7 @@ void validate_pod(const pod_view *v, const validate_scope *s, violation_list *ou
         rule_annotation(out, s, v, SECCOMP_POD_ANNOTATION, pa, NULL, &v->pod_field);
     for (size_t i = 0; i < v->count; i++) {
         const pod_container *c = &v->containers[i];
-        if (!in_scope(s, c) || (!whole && c->list != PODSPEC_EPHEMERAL_CONTAINERS))
+        if (!in_scope(s, c))
             continue;
         bool unset = !c->field.set && !v->pod_field.set;
         /* A new ephemeral container without a profile of its own runs with the pod's, which
@@ -447,10 +451,18 @@ void validate_pod(const pod_view *v, const validate_scope *s, violation_list *ou
         free(cpath);
         free(base);
     }
-    if (!whole || !v->annotations)
+    if (!v->annotations)
         return;
     /* Container annotations, whatever their suffix (ValidateSeccompPodAnnotations checks every
-     * key with the prefix). One naming no container is judged on its value alone. */
+     * key with the prefix). One naming no container is judged on its value alone.
+     * On a pods/ephemeralcontainers UPDATE, the annotation of each new ephemeral container is
+     * judged as at CREATE: kubelets up to 1.24 read a container's annotation before the pod's
+     * field (container field, container annotation, pod field, pod annotation: getSeccompProfile
+     * in pkg/kubelet/kuberuntime/helpers.go before kubernetes PR #109819; KEP 135 "Kubelet
+     * Backwards compatibility"), ephemeral containers included, and the annotation may never
+     * have been judged: seccomp annotations are mutable on a plain pod UPDATE
+     * (ValidatePodSpecificAnnotationUpdates, pkg/apis/core/validation/validation.go), and at
+     * CREATE one naming no container was judged on its value alone. */
     size_t plen = strlen(SECCOMP_CONTAINER_ANNOTATION);
     for (const cJSON *a = v->annotations->child; a; a = a->next) {
         if (strncmp(a->string, SECCOMP_CONTAINER_ANNOTATION, plen) != 0)
@@ -458,11 +470,11 @@ void validate_pod(const pod_view *v, const validate_scope *s, violation_list *ou
         const char *name = a->string + plen;
         const pod_container *match = NULL;
         for (size_t i = 0; i < v->count && !match; i++)
-            if (strcmp(v->containers[i].name, name) == 0)
+            if (in_scope(s, &v->containers[i]) && strcmp(v->containers[i].name, name) == 0)
                 match = &v->containers[i];
         if (match) {
             rule_annotation(out, s, v, a->string, a->valuestring, name, &match->field);
-        } else if (!seccomp_annotation_parse(a->valuestring).valid) {
+        } else if (whole && !seccomp_annotation_parse(a->valuestring).valid) {
             rule_annotation(out, s, v, a->string, a->valuestring, name, NULL);
         }
     }

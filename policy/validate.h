@@ -27,9 +27,10 @@ typedef struct {
     /* The "no effective profile although defaultProfile is set" rule applies: Pods, and
      * templates when mutateTemplates is on (SPEC §7.2). */
     bool require_profile;
-    /* NULL: the whole template. Otherwise only the containers whose names are listed, and no
-     * pod-level rule nor annotation: a pods/ephemeralcontainers UPDATE, where only the new
-     * ephemeral containers can change (ValidatePodEphemeralContainersUpdate). */
+    /* NULL: the whole template. Otherwise only the ephemeral containers whose names are
+     * listed, with their container annotations, and no pod-level rule nor pod annotation: a
+     * pods/ephemeralcontainers UPDATE, where only the new ephemeral containers can change
+     * (ValidatePodEphemeralContainersUpdate). */
     const strlist *only_containers;
 } validate_scope;
 

@@ -136,6 +136,19 @@ def kubectl_debug(privileged):
     return edit
 
 
+def kubectl_debug_with_annotation(value):
+    """kubectl_debug(privileged=False) into a pod whose alpha annotation for the debugger's name
+    is `value`: added by a plain pod UPDATE after CREATE (seccomp annotations stay mutable), and
+    read before the pod-level field by kubelets up to 1.24."""
+    add_debugger = kubectl_debug(privileged=False)
+
+    def edit(pod):
+        add_debugger(pod)
+        pod["metadata"].setdefault("annotations", {})[
+            container_annotation("debugger-x7k2p")] = value
+    return edit
+
+
 def config_map():
     return {"apiVersion": "v1", "kind": "ConfigMap",
             "metadata": {"name": "web-frontend-nginx", "labels": {"app": "web-frontend"}},
@@ -489,6 +502,12 @@ CASES += [
          mutate=Mutated(container_profile("ephemeralContainers", 0, RD)),
          validate=Denied("spec.ephemeralContainers[0].securityContext.privileged",
                          'container "debugger-x7k2p"')),
+    Case("kubectl debug into a RuntimeDefault pod annotated unconfined for the debugger: denied",
+         "payments-restricted.yaml", ns="payments",
+         edit=kubectl_debug_with_annotation("unconfined"), request=ephemeral_update,
+         mutate=Unchanged(),
+         validate=Denied(container_annotation("debugger-x7k2p"), 'container "debugger-x7k2p"',
+                         "Unconfined")),
     Case("unknown kind (ConfigMap CREATE): allowed, no patch",
          config_map, ns="default", request=configmap_create,
          mutate=Unchanged(), validate=Allowed()),

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1006,6 +1007,67 @@ static void test_validate_ephemeral_update_ignores_old_unconfined_container(void
     assert_int_equal(r->d.violation_count, 0);
 }
 
+/* `kubectl debug` adds "dbg" to a pod with a pod-level RuntimeDefault whose annotations, added
+ * by a plain pod UPDATE after CREATE, name "dbg" and "app" with `value`: kubelets up to 1.24
+ * read a container's annotation before the pod's field (see validate_pod). */
+static review *debug_into_pod_annotated(fixture *f, const char *value)
+{
+    char meta[512], old[1024], now[1024];
+    snprintf(meta, sizeof meta,
+             "'metadata': {'name': 'web', 'annotations': {"
+             "   'container.seccomp.security.alpha.kubernetes.io/dbg': '%s',"
+             "   'container.seccomp.security.alpha.kubernetes.io/app': '%s'}}",
+             value, value);
+    snprintf(old, sizeof old,
+             "{%s, 'spec': {'securityContext': {'seccompProfile': {'type': 'RuntimeDefault'}},"
+             "              'containers': [{'name': 'app', 'image': 'nginx'}]}}",
+             meta);
+    snprintf(now, sizeof now,
+             "{%s, 'spec': {'securityContext': {'seccompProfile': {'type': 'RuntimeDefault'}},"
+             "              'containers': [{'name': 'app', 'image': 'nginx'}],"
+             "              'ephemeralContainers': [{'name': 'dbg', 'image': 'busybox'}]}}",
+             meta);
+    return review_json(f, ENGINE_VALIDATE, "UPDATE", "ephemeralcontainers", "team-a", now, old);
+}
+
+/* Only the new container's annotation is judged: "app" was there before the update. */
+static void assert_denied_for_dbg_annotation(const review *r, const char *what)
+{
+    assert_false(r->d.allowed);
+    assert_int_equal(r->d.code, 403);
+    assert_int_equal(r->d.violation_count, 1);
+    assert_contains(r->d.message,
+                    "\nmetadata.annotations[container.seccomp.security.alpha.kubernetes.io/dbg]"
+                    " (container \"dbg\"): ");
+    assert_contains(r->d.message, what);
+    assert_null(strstr(r->d.message, "container \"app\""));
+}
+
+static void
+test_validate_ephemeral_update_denies_unconfined_annotation_of_new_container(void **state)
+{
+    fixture *f = *state;
+    review *r = debug_into_pod_annotated(f, "unconfined");
+    assert_denied_for_dbg_annotation(r, "Unconfined runs with no seccomp filter; allowed: "
+                                        "RuntimeDefault or an allowed Localhost profile");
+}
+
+static void test_validate_ephemeral_update_denies_invalid_annotation_of_new_container(void **state)
+{
+    fixture *f = *state;
+    review *r = debug_into_pod_annotated(f, "runtime/none");
+    assert_denied_for_dbg_annotation(r, "\"runtime/none\" is not a valid seccomp annotation value");
+}
+
+static void
+test_validate_ephemeral_update_checks_localhost_annotation_of_new_container(void **state)
+{
+    fixture *f = *state;
+    review *r = debug_into_pod_annotated(f, "localhost/profiles/debug.json");
+    assert_denied_for_dbg_annotation(
+        r, "Localhost profile \"profiles/debug.json\" is not allowed in namespace \"team-a\"");
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -1052,6 +1114,9 @@ int main(void)
         T(test_mutate_ephemeral_update_patches_only_new_container),
         T(test_validate_ephemeral_update_denies_new_unconfined_container),
         T(test_validate_ephemeral_update_ignores_old_unconfined_container),
+        T(test_validate_ephemeral_update_denies_unconfined_annotation_of_new_container),
+        T(test_validate_ephemeral_update_denies_invalid_annotation_of_new_container),
+        T(test_validate_ephemeral_update_checks_localhost_annotation_of_new_container),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
