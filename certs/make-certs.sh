@@ -272,6 +272,16 @@ report() {
   echo "    $(openssl x509 -in "$out/tls.crt" -noout -ext subjectAltName | tail -n +2 | sed 's/^ *//')" >&2
   echo "    expires $(openssl x509 -in "$out/tls.crt" -noout -enddate | cut -d= -f2)" >&2
   echo "  caBundle: $(grep -c 'BEGIN CERTIFICATE' "$out/ca-bundle.crt") CA certificate(s)" >&2
+  if [ "${1:-}" = --first ]; then
+    # The validating webhook fails closed: registered before a replica is ready, it would
+    # refuse pod creations. So on a first install the webhook configurations go last.
+    echo "next, on a first install (the webhook configurations last):" >&2
+    echo "  kubectl kustomize $out | kubectl apply -f - -l 'app.kubernetes.io/component!=webhook-configuration'" >&2
+    echo "  kubectl -n seccomp-webhook rollout status deployment/seccomp-webhook" >&2
+    echo "  kubectl apply -k $out" >&2
+    echo "(over an existing install, the last line alone)" >&2
+    return
+  fi
   echo "next: kubectl apply -k $out   $*" >&2
 }
 
@@ -286,7 +296,7 @@ init)
   new_ca "$out"
   new_pair "$out" "$out"
   write_objects "$out/ca.crt"
-  report
+  report --first
   ;;
 renew)
   require ca.crt ca.key
