@@ -1420,7 +1420,9 @@ static void check_forbidden(dctx *c, const pmodel *m, const policy_list *forbidd
                 report_add(
                     c->r, PROFILE_WARNING, p,
                     "%s allows %s %s: it is in profiles.forbiddenSyscalls", r->action_name, name,
-                    r->caps_required ? "only to containers with the capabilities in includes.caps"
+                    r->caps_required ? "only to containers with the capabilities in includes.caps "
+                                       "(to every container under containerd, which does not read "
+                                       "includes)"
                                      : "for some argument values");
             }
         }
