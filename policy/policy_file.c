@@ -806,13 +806,33 @@ static bool want_map(ctx *c, const node *v, const char *key)
  * Values with rules of their own
  * ------------------------------------------------------------------------------------------- */
 
-/* Whether `path` matches a glob of `l` for some namespace (`{namespace}` read as `*`). */
-static bool allowed_somewhere(ctx *c, const char *path, const policy_list *l)
+/*
+ * allowed_where_applied — whether the defaultProfile `path` is allowed by `l` in every namespace
+ * the settings apply to: each exact name of `match`, with `{namespace}` read as that name; and,
+ * where they apply to namespaces no list can name (those of `defaults`, `match` NULL, or of a
+ * glob in `match`), through a glob without `{namespace}`, since one with it matches a given path
+ * only in the few namespaces whose name the path holds. When it is not, *ns is the first exact
+ * name it is forbidden in, or NULL for the unnamed namespaces.
+ */
+static bool allowed_where_applied(ctx *c, const char *path, const policy_list *l,
+                                  const policy_list *match, const char **ns)
 {
-    bool oom = false;
-    bool ok = localhost_allowed(l, NULL, path, &oom);
-    if (oom)
-        c->oom = true;
+    bool oom = false, unnamed = !match;
+    *ns = NULL;
+    for (size_t i = 0; match && i < match->count && !oom; i++) {
+        if (strpbrk(match->items[i], "*?[\\"))
+            unnamed = true;
+        else if (!localhost_allowed(l, match->items[i], path, &oom) && !oom) {
+            *ns = match->items[i];
+            return false;
+        }
+    }
+    bool ok = !unnamed;
+    for (size_t i = 0; !ok && !oom && i < l->count; i++) {
+        policy_list one = {&l->items[i], 1};
+        ok = !strstr(l->items[i], "{namespace}") && localhost_allowed(&one, NULL, path, &oom);
+    }
+    c->oom |= oom;
     return ok || oom;
 }
 
@@ -977,12 +997,15 @@ static bool decode_profile(ctx *c, const node *v, profile_type *type, char **loc
 /*
  * decode_settings — apply the keys of `defaults` or of a rule (vals[0..K_SETTINGS)) to `s`,
  * which already holds the values they override: the built-in ones for `defaults`, the decoded
- * `defaults` for a rule (`rule` true). Ends with the check that a Localhost defaultProfile is
- * allowed by its own allow-list, made where this mapping sets either of the two.
+ * `defaults` for a rule (whose `match` is given; NULL for `defaults`). Ends with the check
+ * that a Localhost defaultProfile is allowed by its own allow-list in every namespace the
+ * mapping applies to (SPEC §5), made where this mapping sets either of the two.
  */
-static void decode_settings(ctx *c, const node *const *vals, policy_settings *s, bool rule)
+static void decode_settings(ctx *c, const node *const *vals, policy_settings *s,
+                            const policy_list *match)
 {
     static const char *const MODES[] = {"enforce", "warn", "audit"};
+    bool rule = match != NULL;
     char q[QBUF];
     bool b;
     if (vals[K_MODE]) {
@@ -1013,13 +1036,22 @@ static void decode_settings(ctx *c, const node *const *vals, policy_settings *s,
     if (vals[K_TEMPLATES] && want_bool(c, vals[K_TEMPLATES], "mutateTemplates", &b))
         s->mutate_templates = b;
 
+    const char *ns;
     if (!profile_ok || !allowed_ok || !(vals[K_PROFILE] || vals[K_ALLOWED]) ||
         s->default_profile != PROFILE_LOCALHOST ||
-        allowed_somewhere(c, s->default_localhost, &s->allowed_localhost_profiles))
+        allowed_where_applied(c, s->default_localhost, &s->allowed_localhost_profiles, match, &ns))
         return;
-    const char *why = s->allowed_localhost_profiles.count
-                          ? "matches none of its globs"
-                          : "is empty, so no Localhost profile is allowed";
+    char why[QBUF + 64], qn[QBUF];
+    if (!s->allowed_localhost_profiles.count)
+        snprintf(why, sizeof why, "is empty, so no Localhost profile is allowed");
+    else if (ns)
+        snprintf(why, sizeof why, "matches none of its globs in namespace %s", quote(qn, ns));
+    else if (localhost_allowed(&s->allowed_localhost_profiles, NULL, s->default_localhost, &c->oom))
+        snprintf(why, sizeof why,
+                 "allows it only through {namespace}, so not in every namespace this applies "
+                 "to (allow it with a glob without {namespace})");
+    else
+        snprintf(why, sizeof why, "matches none of its globs");
     if (path_node) {
         err_at(c, path_node->line, path_node->col,
                "defaultProfile localhostProfile %s is forbidden by %sallowedLocalhostProfiles, "
@@ -1067,7 +1099,7 @@ static void decode_rules(ctx *c, const node *v, policy *p)
                  r->match.count == 0)
             err_at(c, vals[K_MATCH]->line, vals[K_MATCH]->col,
                    "match must list at least one namespace name or glob");
-        decode_settings(c, vals, &r->settings, true);
+        decode_settings(c, vals, &r->settings, &r->match);
     }
 }
 
@@ -1164,7 +1196,7 @@ static void decode_policy(ctx *c, const node *root, policy *p)
     if (vals[T_DEFAULTS] && want_map(c, vals[T_DEFAULTS], "defaults")) {
         const node *dv[K_SETTINGS], *dk[K_SETTINGS];
         fields(c, vals[T_DEFAULTS], RULE_KEYS, K_SETTINGS, dv, dk);
-        decode_settings(c, dv, &p->defaults, false);
+        decode_settings(c, dv, &p->defaults, NULL);
     }
     if (vals[T_NAMESPACES])
         decode_rules(c, vals[T_NAMESPACES], p);

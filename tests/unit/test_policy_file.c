@@ -449,7 +449,7 @@ static void test_profiles_keys_left_out_take_their_defaults(void **state)
 static void test_localhost_default_allowed_with_namespace_placeholder(void **state)
 {
     (void)state;
-    /* {namespace} is read as `*`, which does not cross '/' */
+    /* a rule matching exact names: {namespace} is read as each of them */
     policy *p =
         parse_ok(HDR "namespaces:\n"
                      "  - match: [a]\n"
@@ -716,6 +716,36 @@ static void test_error_localhost_default_forbidden_by_its_allow_list(void **stat
     expect_one_error(HDR "defaults:\n"
                          "  defaultProfile: {type: Localhost, localhostProfile: x/p.json}\n",
                      4, 55, "is empty, so no Localhost profile is allowed");
+}
+
+static void test_error_localhost_default_allowed_only_through_namespace_placeholder(void **state)
+{
+    (void)state;
+    /* Pods of every namespace but foo relying on the injected default would be denied. */
+    expect_one_error(HDR "defaults:\n"
+                         "  defaultProfile: {type: Localhost, localhostProfile: ns/foo/x.json}\n"
+                         "  allowedLocalhostProfiles: [\"ns/{namespace}/x.json\"]\n",
+                     4, 55,
+                     "defaultProfile localhostProfile \"ns/foo/x.json\" is forbidden by "
+                     "allowedLocalhostProfiles, which allows it only through {namespace}, so not "
+                     "in every namespace this applies to");
+    expect_one_error(HDR "namespaces:\n"
+                         "  - match: [foo, bar]\n"
+                         "    defaultProfile: {type: Localhost, localhostProfile: ns/foo/x.json}\n"
+                         "    allowedLocalhostProfiles: [\"ns/{namespace}/x.json\"]\n",
+                     5, 57, "which matches none of its globs in namespace \"bar\"");
+    expect_one_error(HDR "namespaces:\n"
+                         "  - match: [foo, \"team-*\"]\n"
+                         "    defaultProfile: {type: Localhost, localhostProfile: ns/foo/x.json}\n"
+                         "    allowedLocalhostProfiles: [\"ns/{namespace}/x.json\"]\n",
+                     5, 57, "allows it only through {namespace}");
+    /* a glob without {namespace} allows it everywhere */
+    policy *p =
+        parse_ok(HDR "namespaces:\n"
+                     "  - match: [foo, \"team-*\"]\n"
+                     "    defaultProfile: {type: Localhost, localhostProfile: ns/foo/x.json}\n"
+                     "    allowedLocalhostProfiles: [\"ns/{namespace}/*\", \"ns/*/x.json\"]\n");
+    policy_free(p);
 }
 
 static void test_error_rule_allow_list_forbids_inherited_default(void **state)
@@ -1161,6 +1191,7 @@ int main(void)
         cmocka_unit_test(test_error_localhost_profile_with_other_type),
         cmocka_unit_test(test_error_localhost_profile_bad_paths),
         cmocka_unit_test(test_error_localhost_default_forbidden_by_its_allow_list),
+        cmocka_unit_test(test_error_localhost_default_allowed_only_through_namespace_placeholder),
         cmocka_unit_test(test_error_rule_allow_list_forbids_inherited_default),
         cmocka_unit_test(test_error_duplicate_key),
         cmocka_unit_test(test_error_duplicate_key_quoted_and_plain),
