@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
+
 static bool sb_reserve(strbuf *sb, size_t extra)
 {
     if (sb->oom)
@@ -79,20 +81,32 @@ void sb_printf(strbuf *sb, const char *fmt, ...)
     sb->len += (size_t)n;
 }
 
+/* The length of the character at `p` when it can be shown as it is; 0 for a control character
+ * (C0, DEL, C1), for a byte of no valid UTF-8 sequence, and at the end. json_utf8_len() reads no
+ * further than the first byte that is not a continuation: never past the terminating NUL. */
+static size_t shown_len(const unsigned char *p)
+{
+    if (*p < 0x80)
+        return *p >= 0x20 && *p != 0x7f;
+    if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+        return 0;
+    return json_utf8_len(p, 4);
+}
+
 void sb_append_escaped(strbuf *sb, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
         const unsigned char *run = p;
-        while (*p && *p >= 0x20 && *p != 0x7f && !(p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
-            p++;
+        for (size_t n; (n = shown_len(p)) != 0;)
+            p += n;
         sb_append_n(sb, (const char *)run, (size_t)(p - run));
         if (!*p)
             break;
-        if (p[0] == 0xc2) { /* a C1 control character, U+0080..U+009F */
+        if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) { /* C1, U+0080..U+009F */
             sb_printf(sb, "\\u%04x", (unsigned)p[1]);
             p += 2;
-        } else {
+        } else { /* C0, DEL, or a byte of no valid UTF-8 sequence */
             sb_printf(sb, "\\x%02x", (unsigned)*p);
             p++;
         }

@@ -26,7 +26,8 @@ void sb_append_n(strbuf *sb, const char *s, size_t n);
 void sb_printf(strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* sb_append_uint — append `v` in decimal (what sb_printf("%zu") gives, without the printf). */
 void sb_append_uint(strbuf *sb, size_t v);
-/* sb_append_escaped — append `s` with control characters (C0, DEL, C1) shown as \xNN / \u00NN. */
+/* sb_append_escaped — append `s` with control characters (C0, DEL, C1) shown as \xNN / \u00NN,
+ * and each byte that is not part of a valid UTF-8 sequence (a file name may hold any) as \xNN. */
 void sb_append_escaped(strbuf *sb, const char *s);
 /* sb_take — the buffer's string (owned by the caller; "" if empty) or NULL after an allocation
  * failure; `sb` is reset either way. */

@@ -21,6 +21,7 @@
 #include "testutil.h"
 
 #include "json.h"
+#include "text.h"
 
 /* Parse `len` bytes and return whether they were refused, freeing any tree first so that a
  * failing assertion never leaks. */
@@ -476,6 +477,36 @@ static void test_utf8_valid_multibyte_accepted(void **state)
     cJSON_Delete(root);
 }
 
+static void test_text_escape_shows_bytes_of_no_utf8_character_as_hex(void **state)
+{
+    (void)state;
+    /* Messages escape with the reader's idea of valid UTF-8 (json_utf8_len): a file name may
+     * hold any byte, and a lone 0x9b is CSI to a terminal reading 8-bit controls. Valid
+     * characters stay as they are; C0, DEL and C1 are escaped as before; a sequence cut short
+     * by the end of the string is escaped byte by byte, never read past its NUL. */
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"},
+        {"a\x1b[2J\x07\x7f", "a\\x1b[2J\\x07\\x7f"},
+        {"\xc2\x85\xc2\x9b", "\\u0085\\u009b"},
+        {"m\xff\xfe.json", "m\\xff\\xfe.json"},
+        {"\x9b"
+         "31m",
+         "\\x9b"
+         "31m"},
+        {"\xc0\xaf", "\\xc0\\xaf"},          /* overlong '/' */
+        {"\xed\xa0\x80", "\\xed\\xa0\\x80"}, /* a UTF-16 surrogate */
+        {"end\xe2\x82", "end\\xe2\\x82"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = text_escape(cases[i].in);
+        assert_non_null(got);
+        assert_string_equal(got, cases[i].out);
+        free(got);
+    }
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Control characters, trailing data, BOM, empty input                                      */
 
@@ -740,6 +771,7 @@ int main(void)
         cmocka_unit_test(test_utf8_above_max_code_point_refused),
         cmocka_unit_test(test_utf8_invalid_outside_string_refused),
         cmocka_unit_test(test_utf8_valid_multibyte_accepted),
+        cmocka_unit_test(test_text_escape_shows_bytes_of_no_utf8_character_as_hex),
         cmocka_unit_test(test_every_escape_decoded_and_numbers_read_as_cjson_reads_them),
         cmocka_unit_test(test_unpaired_surrogate_escape_refused_at_its_position),
         cmocka_unit_test(test_raw_control_character_in_string_refused),
