@@ -4,15 +4,21 @@
 #include "cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+
+#include "text.h"
 
 void cli_print_policy_errors(const policy_errors *errs)
 {
     for (size_t i = 0; i < errs->count; i++) {
         const policy_error *e = &errs->items[i];
+        char *file = text_escape(e->file); /* the messages escape what they quote already */
+        const char *shown = file ? file : "(out of memory)";
         if (e->line)
-            fprintf(stderr, "%s:%u:%u: %s\n", e->file, e->line, e->column, e->message);
+            fprintf(stderr, "%s:%u:%u: %s\n", shown, e->line, e->column, e->message);
         else
-            fprintf(stderr, "%s: %s\n", e->file, e->message);
+            fprintf(stderr, "%s: %s\n", shown, e->message);
+        free(file);
     }
 }
 

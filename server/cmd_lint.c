@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "policy.h"
 #include "profile.h"
+#include "text.h"
 
 static const char USAGE[] =
     "Usage: seccomp-webhook lint-profile [--config FILE] PROFILE...\n"
@@ -53,36 +54,47 @@ static const char DEFAULT_POLICY[] = "apiVersion: seccomp-webhook/v1\n"
 
 static int usage_error(const char *why, const char *arg)
 {
+    char *shown = arg ? text_escape(arg) : NULL;
     fprintf(stderr,
             "seccomp-webhook lint-profile: %s%s (usage: seccomp-webhook lint-profile "
             "[--config FILE] PROFILE...; --help for more)\n",
-            why, arg ? arg : "");
+            why, shown ? shown : "");
+    free(shown);
     return 2;
 }
 
 static void print_errors(const policy_errors *errs, const char *file)
 {
     cli_print_policy_errors(errs);
+    char *shown = text_escape(file);
     if (errs->count == 0)
-        fprintf(stderr, "%s: invalid policy file\n", file);
+        fprintf(stderr, "%s: invalid policy file\n", shown ? shown : "the policy");
+    free(shown);
 }
 
 /* Lint one file; returns its exit status (0, 1 or 2). */
 static int lint_one(const char *file, const policy_profiles *cfg)
 {
+    char *name = text_escape(file); /* the file as messages show it (SPEC §7.4) */
+    if (!name) {
+        fputs("seccomp-webhook lint-profile: out of memory\n", stderr);
+        return 2;
+    }
     profile_report r = {0};
     profile_check_file(file, cfg, &r);
     if (r.oom) {
-        fprintf(stderr, "seccomp-webhook lint-profile: %s: out of memory\n", file);
+        fprintf(stderr, "seccomp-webhook lint-profile: %s: out of memory\n", name);
         profile_report_free(&r);
+        free(name);
         return 2;
     }
     size_t warnings = 0;
     for (size_t i = 0; i < r.count; i++) {
         char *line = profile_problem_format(file, &r.items[i]);
         if (!line) { /* a problem left out would make the list a wrong one */
-            fprintf(stderr, "seccomp-webhook lint-profile: %s: out of memory\n", file);
+            fprintf(stderr, "seccomp-webhook lint-profile: %s: out of memory\n", name);
             profile_report_free(&r);
+            free(name);
             return 2;
         }
         puts(line);
@@ -91,17 +103,18 @@ static int lint_one(const char *file, const policy_profiles *cfg)
     }
     int status = 0;
     if (r.worst == PROFILE_INVALID) {
-        printf("%s: invalid\n", file);
+        printf("%s: invalid\n", name);
         status = 2;
     } else if (r.worst == PROFILE_VIOLATION) {
-        printf("%s: fails the policy checks\n", file);
+        printf("%s: fails the policy checks\n", name);
         status = 1;
     } else if (warnings) {
-        printf("%s: ok (%zu warning%s)\n", file, warnings, warnings == 1 ? "" : "s");
+        printf("%s: ok (%zu warning%s)\n", name, warnings, warnings == 1 ? "" : "s");
     } else {
-        printf("%s: ok\n", file);
+        printf("%s: ok\n", name);
     }
     profile_report_free(&r);
+    free(name);
     return status;
 }
 

@@ -73,6 +73,12 @@ int main(int argc, char **argv)
                  "linked libraries.");
             return 0;
         }
+        if (argc > 2) {
+            fputs("seccomp-webhook version: takes no arguments (usage: seccomp-webhook "
+                  "version)\n",
+                  stderr);
+            return 2;
+        }
         return cmd_version();
     }
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {

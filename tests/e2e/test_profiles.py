@@ -16,18 +16,24 @@ profiles.directory points there, starts `BINARY serve` with it and checks, throu
     and a same-size edit in place (SCMP_ACT_ERRNO -> SCMP_ACT_ALLOW, within one timestamp
     tick of the last read) is seen too;
 then the command line: `lint-profile` over the fixtures (output format and exit status 0, 1,
-2) and `check-config` on the policy (exit 1: reachable profiles fail).
+2) and `check-config` on the policy (exit 1: reachable profiles fail); `check-config` on trees
+of symbolic link loops (quick) and on a ConfigMap-style mount (`..data` skipped, other names
+starting with `..` checked); file names with control characters and bad UTF-8 escaped in the
+output of both; `version` with an argument (exit 2).
 
 One line per case (PASS/FAIL name), then `N passed, M failed`; exit status non-zero on any
 failure, with the server's stderr printed.
 """
 
 import argparse
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree when ctest runs this
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -220,10 +226,143 @@ def case_check_config(client, ctx):
         fails.append("check-config: exit %d, expected 1 (reachable profiles fail): %s" % (
             p.returncode, out + p.stderr.decode()))
     for frag in ("default-allow.json: /defaultAction:", "team/minimal.json: /syscalls:",
-                 "reachable profiles checked"):
+                 "/..evil.json: /syscalls:", "reachable profiles checked"):
         if frag not in out:
             fails.append("check-config: no %r in %r" % (frag, out))
     return fails
+
+
+def case_dot_dot_file_denied(client, ctx):
+    # A name starting with ".." is a valid reference (only a ".." segment is refused).
+    return judge(client, "..evil.json", Denied(
+        'Localhost profile "..evil.json" fails the profile checks: /syscalls: no container '
+        "can start under this profile"))
+
+
+def check_config(ctx, directory, globs, name="policy.yaml"):
+    """Run check-config on a policy with profiles.directory `directory` and `globs` allowed in
+    defaults; returns (exit status, stdout, stderr, seconds). `name` may be bytes."""
+    policy = os.path.join(os.fsencode(ctx["workdir"]), os.fsencode(name))
+    with open(policy, "w") as f:
+        f.write("apiVersion: seccomp-webhook/v1\nkind: SeccompPolicy\ndefaults:\n"
+                "  allowedLocalhostProfiles: %s\nprofiles:\n  directory: %s\n" % (
+                    json.dumps(globs), json.dumps(directory)))
+    start = time.monotonic()
+    try:
+        p = subprocess.run([ctx["binary"], "check-config", policy], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=20)
+    finally:
+        os.unlink(policy)
+    return p.returncode, p.stdout, p.stderr, time.monotonic() - start
+
+
+def case_check_config_symlink_loops(client, ctx):
+    """Directory symbolic links that loop (a -> ., b -> ., c -> .) used to be followed 16
+    levels down: 3^16 directories. Loops are not followed, and a tree whose links reach the
+    same directories along exponentially many paths stops at the walk's bounds."""
+    fails = []
+    loops = os.path.join(ctx["workdir"], "loops")
+    os.mkdir(loops)
+    for link in ("a", "b", "c"):
+        os.symlink(".", os.path.join(loops, link))
+    os.mkdir(os.path.join(loops, "team"))
+    os.symlink("..", os.path.join(loops, "team", "up"))
+    rc, out, err, secs = check_config(ctx, loops, ["*.json", "*/*.json"])
+    if rc != 0 or secs > 5 or b"0 reachable profiles checked" not in out:
+        fails.append("loops without profiles: exit %d after %.1f s, expected 0 within 5 s: %r"
+                     % (rc, secs, out + err))
+    shutil.copyfile(os.path.join(FIXTURES, "strict.json"), os.path.join(loops, "ok.json"))
+    shutil.copyfile(os.path.join(FIXTURES, "strict.json"), os.path.join(loops, "team", "t.json"))
+    rc, out, err, secs = check_config(ctx, loops, ["*.json", "*/*.json"])
+    if rc != 0 or secs > 5 or b"2 reachable profiles checked, 0 would be refused" not in out:
+        fails.append("loops with ok.json and team/t.json: exit %d after %.1f s, expected 0 "
+                     "within 5 s and both checked: %r" % (rc, secs, out + err))
+
+    # d0..d19, each with two links to the next: 2^20 paths down to d19/x.json, no loop.
+    dag = os.path.join(ctx["workdir"], "dag")
+    os.mkdir(dag)
+    for i in range(20):
+        os.mkdir(os.path.join(dag, "d%d" % i))
+        if i:
+            for link in ("a", "b"):
+                os.symlink("../d%d" % i, os.path.join(dag, "d%d" % (i - 1), link))
+    shutil.copyfile(os.path.join(FIXTURES, "strict.json"), os.path.join(dag, "d19", "x.json"))
+    rc, out, err, secs = check_config(ctx, dag, ["**/*.json"])
+    if rc != 1 or secs > 5 or b"stopped after reading" not in out:
+        fails.append("links along exponentially many paths: exit %d after %.1f s, expected 1 "
+                     "within 5 s, saying where it stopped: %r" % (rc, secs, out + err))
+    return fails
+
+
+def case_check_config_configmap_layout(client, ctx):
+    """A ConfigMap mount: files in ..<timestamp>/, ..data -> it, each key a link through
+    ..data. The kubelet's own entries are not walked (their files are reached through the
+    links), but other names starting with ".." are: ..evil.json and ..team/m.json are
+    references admission accepts."""
+    fails = []
+    cm = os.path.join(ctx["workdir"], "configmap")
+    version = os.path.join(cm, "..2026_11_30_10_00_00.4242")
+    os.makedirs(os.path.join(version, "team"))
+    shutil.copyfile(os.path.join(FIXTURES, "strict.json"), os.path.join(version, "app.json"))
+    shutil.copyfile(os.path.join(FIXTURES, "strict.json"), os.path.join(version, "team", "t.json"))
+    os.symlink("..2026_11_30_10_00_00.4242", os.path.join(cm, "..data"))
+    os.symlink("..data/app.json", os.path.join(cm, "app.json"))
+    os.symlink("..data/team", os.path.join(cm, "team"))
+    rc, out, err, _ = check_config(ctx, cm, ["*.json", "*/*.json"])
+    if rc != 0 or b"..data" in out or \
+            b"2 reachable profiles checked, 0 would be refused" not in out:
+        fails.append("ConfigMap layout: exit %d, expected 0 with app.json and team/t.json "
+                     "checked once: %r" % (rc, out + err))
+    shutil.copyfile(os.path.join(FIXTURES, "minimal.json"), os.path.join(cm, "..evil.json"))
+    os.mkdir(os.path.join(cm, "..team"))
+    shutil.copyfile(os.path.join(FIXTURES, "minimal.json"), os.path.join(cm, "..team", "m.json"))
+    rc, out, err, _ = check_config(ctx, cm, ["*.json", "*/*.json"])
+    for frag in (b"/..evil.json: /syscalls:", b"/..team/m.json: /syscalls:",
+                 b"4 reachable profiles checked, 2 would be refused"):
+        if frag not in out:
+            fails.append("no %r in %r" % (frag, out + err))
+    if rc != 1:
+        fails.append("..evil.json and ..team/m.json: exit %d, expected 1" % rc)
+    return fails
+
+
+RAW_CONTROL = re.compile(rb"[\x00-\x08\x0b-\x1f\x7f\xfe\xff]")
+
+
+def case_file_names_escaped(client, ctx):
+    """SPEC §7.4: a file name holding ESC, BEL or bytes of no UTF-8 character is shown with
+    those escaped, in every line naming it. (Such a name is no valid Localhost reference, so
+    check-config meets one as its policy file or profiles.directory.)"""
+    fails = []
+    odd = os.path.join(os.fsencode(ctx["workdir"]), b"odd\x1b[2J\x07")
+    os.mkdir(odd)
+    bad = b"m\x1b[31mx\x07\xff\xfe.json"
+    shutil.copyfile(os.path.join(FIXTURES, "minimal.json"), os.path.join(odd, bad))
+    shutil.copyfile(os.path.join(FIXTURES, "minimal.json"), os.path.join(odd, b"m.json"))
+    p = subprocess.run([ctx["binary"], "lint-profile", bad], cwd=odd, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=30)
+    want = rb"m\x1b[31mx\x07\xff\xfe.json"
+    if p.returncode != 1 or RAW_CONTROL.search(p.stdout + p.stderr) or \
+            want + b": fails the policy checks\n" not in p.stdout or \
+            want + b": /syscalls: no container can start" not in p.stdout:
+        fails.append("lint-profile: exit %d: %r" % (p.returncode, p.stdout + p.stderr))
+    rc, out, err, _ = check_config(ctx, odd.decode(), ["*.json"], name=b"p\x1b]0;x\x07.yaml")
+    for frag in (rb"/p\x1b]0;x\x07.yaml: ok", rb"/odd\x1b[2J\x07/m.json: /syscalls:",
+                 rb"/odd\x1b[2J\x07: 1 reachable profile checked, 1 would be refused"):
+        if frag not in out:
+            fails.append("check-config: no %r in %r" % (frag, out + err))
+    if rc != 1 or RAW_CONTROL.search(out + err):
+        fails.append("check-config: exit %d: %r" % (rc, out + err))
+    return fails
+
+
+def case_version_takes_no_arguments(client, ctx):
+    p = subprocess.run([ctx["binary"], "version", "extra"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=30)
+    if p.returncode != 2 or p.stdout or not p.stderr:
+        return ["version extra: exit %d, expected 2 with a reason on stderr: %r" % (
+            p.returncode, p.stdout + p.stderr)]
+    return []
 
 
 CASES = [
@@ -242,7 +381,16 @@ CASES = [
      case_atomic_replacement_seen),
     ("a same-size edit in place within one timestamp tick is seen", case_same_size_edit_seen),
     ("lint-profile: output format and exit status", case_lint_profile),
+    ("a pod referencing ..evil.json is denied: names starting with .. are references",
+     case_dot_dot_file_denied),
     ("check-config lints the reachable profiles and exits 1", case_check_config),
+    ("check-config: symbolic link loops and exponentially many paths end within 5 s",
+     case_check_config_symlink_loops),
+    ("check-config: a ConfigMap's ..data is skipped, other names starting with .. are checked",
+     case_check_config_configmap_layout),
+    ("lint-profile, check-config: control characters and bad UTF-8 in file names are escaped",
+     case_file_names_escaped),
+    ("version with an argument is a usage error (exit 2)", case_version_takes_no_arguments),
 ]
 
 
@@ -273,12 +421,14 @@ def run_suite(binary, keep=False):
         os.mkdir(os.path.join(profiles, "team"))
         shutil.copyfile(os.path.join(FIXTURES, "minimal.json"),
                         os.path.join(profiles, "team", "minimal.json"))
+        shutil.copyfile(os.path.join(FIXTURES, "minimal.json"),
+                        os.path.join(profiles, "..evil.json"))
         app = os.path.join(profiles, "app.json")
         shutil.copyfile(os.path.join(FIXTURES, "strict.json"), app)
         policy = os.path.join(workdir, "policy.yaml")
         with open(policy, "w") as f:
             f.write(POLICY.format(directory=profiles))
-        ctx = {"binary": binary, "policy": policy, "app": app}
+        ctx = {"binary": binary, "policy": policy, "app": app, "workdir": workdir}
 
         certs = make_certs(workdir)
         server = ProfileServer(binary, certs, workdir, policy)
@@ -287,7 +437,7 @@ def run_suite(binary, keep=False):
         err = server.wait_healthy(client)
         record("server answers GET /healthz 200 within 10 s", [err] if err else [])
         for name, fn in CASES:
-            if err and not name.startswith(("lint-profile", "check-config")):
+            if err and not name.startswith(("lint-profile", "check-config", "version")):
                 continue
             try:
                 fails = fn(client, ctx)
