@@ -319,18 +319,33 @@ out:
 /* What standard output gets before file `i` of `n` is written (`t`, `len`: what is written of
  * it), so that several files read as one YAML stream, each file one or more documents (JSON
  * is YAML): "---" before each file after the first, and before a first file in JSON too, since
- * `kubectl apply -f -` reads a stream that starts with '{' as JSON only. A file that starts
- * with "---" needs none; one that starts with a directive ("%YAML") gets "..." instead, which
- * ends the document before it, since a directive cannot follow "---". One file is written as
- * it is. Returns a string literal. */
+ * `kubectl apply -f -` reads a stream that starts with '{' as JSON only. A file whose first line
+ * after blank and comment lines is "---" needs none; one whose first such line is a directive
+ * ("%YAML") gets "..." instead, which ends the document before it, since a directive cannot
+ * follow "---". One file is written as it is. Returns a string literal. */
 static const char *separator_before(const migrate_file *files, size_t n, size_t i, const char *t,
                                     size_t len)
 {
     if (n == 1 || (i == 0 && files[0].format == MANIFEST_YAML))
         return "";
-    if (len >= 3 && memcmp(t, "---", 3) == 0)
+    size_t p = 0; /* the first line that is not blank nor a comment */
+    for (;;) {
+        size_t q = p;
+        while (q < len && (t[q] == ' ' || t[q] == '\t'))
+            q++;
+        if (q < len && t[q] != '\n' && t[q] != '\r' && t[q] != '#')
+            break;
+        const char *nl = memchr(t + p, '\n', len - p);
+        if (!nl) {
+            p = len;
+            break;
+        }
+        p = (size_t)(nl - t) + 1;
+    }
+    if (len - p >= 3 && memcmp(t + p, "---", 3) == 0 &&
+        (len - p == 3 || strchr(" \t\r\n", t[p + 3])))
         return "";
-    if (len >= 1 && t[0] == '%')
+    if (p < len && t[p] == '%')
         return i == 0 ? "" : "...\n";
     return "---\n";
 }
@@ -418,6 +433,11 @@ int cmd_migrate(int argc, char **argv)
                 if (f->out && write_in_place(f->path, f->out, f->out_len) != 0)
                     status = 2;
                 continue;
+            }
+            /* In one stream of several files, a byte-order mark could only come first. */
+            if (npaths > 1 && n >= 3 && memcmp(t, "\xef\xbb\xbf", 3) == 0) {
+                t += 3;
+                n -= 3;
             }
             fputs(separator_before(files, npaths, i, t, n), stdout);
             fwrite(t, 1, n, stdout);

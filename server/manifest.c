@@ -944,11 +944,13 @@ int manifest_parse(const char *text, size_t len, manifest *out, manifest_error *
     out->text = text;
     out->len = len;
     out->newline = memmem(text, len, "\r\n", 2) ? "\r\n" : "\n";
-    if (looks_like_json(text, len)) {
+    /* A byte-order mark, which kubectl reads past, before JSON as before YAML. */
+    size_t bom = len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+    if (looks_like_json(text + bom, len - bom)) {
         json_error je;
-        cJSON *root = json_parse_strict(text, len, &je);
+        cJSON *root = json_parse_strict(text + bom, len - bom, &je);
         if (root) {
-            jscan s = {text, len, 0, false, false};
+            jscan s = {text, len, bom, false, false};
             mnode *node = jscan_value(&s);
             out->format = MANIFEST_JSON;
             out->json_spaced = !s.spaced_known || s.spaced;
@@ -1106,8 +1108,13 @@ int manifest_find_objects(const manifest *m, manifest_objects *out)
         for (cJSON *it = items->child; it; it = it->next, i++) {
             if (!cJSON_IsObject(it))
                 continue;
+            /* decodeToList() asks for an empty kind and apiVersion: "" is as good as none. */
             const char *ikind = json_string(json_get(it, "kind"));
             const char *iapi = json_string(json_get(it, "apiVersion"));
+            if (ikind && !ikind[0])
+                ikind = NULL;
+            if (iapi && !iapi[0])
+                iapi = NULL;
             size_t ikl = ikind ? strlen(ikind) : 0;
             if (!ikind && !iapi) {
                 ikind = kind;

@@ -187,7 +187,7 @@ def read(path):
 
 
 def write(path, text):
-    with open(path, "w") as f:
+    with open(path, "w", encoding="utf-8") as f:
         f.write(text)
 
 
@@ -426,6 +426,44 @@ def test_migrate_json(binary, tmp):
         rc, out2, err2 = run(binary, "migrate", "--check", stream)
         R.check("migrate --check reads that stream back: nothing left to change",
                 rc == 0 and out2 == "", out2 + err2)
+
+    # Files that start with a byte-order mark, or with a %YAML directive after comments: still
+    # one stream (the mark dropped, "..." before the directive), and a JSON file with a mark is
+    # edited as JSON.
+    pod = ("apiVersion: v1\nkind: Pod\nmetadata: {name: %s}\n"
+           "spec:\n  containers: [{name: c, image: x}]\n")
+    odd = {"directive.yaml": "# kept in git\n\n%YAML 1.1\n---\n" + pod % "d",
+           "bom.yaml": "\ufeff" + pod % "b",
+           "bom.json": "\ufeff" + json.dumps({"apiVersion": "v1", "kind": "Pod",
+                                               "metadata": {"name": "j"},
+                                               "spec": {"containers": [{"name": "c",
+                                                                        "image": "x"}]}},
+                                              indent=4) + "\n"}
+    paths = []
+    for name, text in odd.items():
+        paths.append(os.path.join(tmp, name))
+        write(paths[-1], text)
+    for order in (paths, paths[::-1]):
+        rc, out, err = run(binary, "migrate", SHOP, *order)
+        try:
+            docs = [d for d in yaml.safe_load_all(out) if d is not None]
+        except yaml.YAMLError as e:
+            docs, err = None, str(e)
+        R.check("migrate shop.yaml + %s: one stream, %d objects, one mark at most" %
+                (" + ".join(os.path.basename(p) for p in order), len(shop_docs) + 3),
+                rc == 0 and docs is not None and len(docs) == len(shop_docs) + 3 and
+                out.count("\ufeff") == 0, err or out[:300])
+    target = os.path.join(tmp, "bom-inplace.json")
+    write(target, odd["bom.json"])
+    rc, _, err = run(binary, "migrate", "-i", target)
+    after = read(target)
+    try:
+        edited = json.loads(after.lstrip("\ufeff"))
+    except ValueError as e:
+        edited, err = None, str(e) + ": " + after
+    R.check("migrate -i on JSON after a byte-order mark: JSON still, mark kept, profile set",
+            rc == 0 and after.startswith("\ufeff{") and edited is not None and
+            edited["spec"]["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault", err)
 
 
 def test_migrate_errors(binary, tmp):

@@ -288,6 +288,13 @@ static void yaml_after_a_byte_order_mark(void **state)
     assert_non_null(name);
     assert_memory_equal(text + name->start, "p", 1);
     manifest_free(&m);
+    /* JSON too: read as JSON (and so edited as JSON), not as YAML flow. */
+    text = "\xef\xbb\xbf{\"kind\": \"Pod\", \"metadata\": {\"name\": \"q\"}}\n";
+    parse_ok(text, &m);
+    assert_int_equal(m.format, MANIFEST_JSON);
+    name = member(member(m.docs[0].node, "metadata"), "name");
+    assert_memory_equal(text + name->start, "\"q\"", 3);
+    manifest_free(&m);
 }
 
 static void yaml_syntax_errors_have_line_and_column(void **state)
@@ -405,16 +412,21 @@ static void objects_with_items_are_lists_whatever_their_kind(void **state)
     parse_ok("apiVersion: v1\nkind: Foo\nitems:\n"
              "- apiVersion: v1\n  kind: Pod\n  metadata: {name: p1}\n"
              "- metadata: {name: p2}\n"
-             "- apiVersion: v1\n  metadata: {name: p3}\n",
+             "- apiVersion: v1\n  metadata: {name: p3}\n"
+             "---\napiVersion: v1\nkind: PodList\nitems:\n"
+             "- {kind: '', apiVersion: '', metadata: {name: p4}}\n",
              &m);
     manifest_objects o;
     assert_int_equal(manifest_find_objects(&m, &o), 0);
-    assert_int_equal(o.count, 2);
+    assert_int_equal(o.count, 3);
     assert_string_equal(o.items[0].kind, "Pod");
     assert_string_equal(o.items[0].name, "p1");
     assert_int_equal(o.items[0].item, 0);
     assert_string_equal(o.items[1].kind, "Foo");
     assert_string_equal(o.items[1].name, "p2");
+    /* an empty kind and apiVersion are none: kubectl creates pod/p4 */
+    assert_string_equal(o.items[2].kind, "Pod");
+    assert_string_equal(o.items[2].name, "p4");
     manifest_objects_free(&o);
     manifest_free(&m);
 }
