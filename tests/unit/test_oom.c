@@ -773,26 +773,30 @@ static bool same_documents(const char *a, size_t alen, const char *b, size_t ble
     return same_docs;
 }
 
-/* stdout and stderr to /dev/null (what `migrate` says is not under test), or back. */
-static int quiet(int saved[2])
+/* One run of a command with stdout into the file `out` and stderr to /dev/null; returns its exit
+ * status. What it printed is read back with read_file(). */
+static int run_cli(int (*command)(int, char **), int argc, char **argv, const char *out)
 {
     fflush(stdout);
     fflush(stderr);
-    if (saved[0] < 0) {
-        int null = open("/dev/null", O_WRONLY);
-        saved[0] = dup(STDOUT_FILENO);
-        saved[1] = dup(STDERR_FILENO);
-        dup2(null, STDOUT_FILENO);
-        dup2(null, STDERR_FILENO);
-        close(null);
-        return 0;
-    }
-    dup2(saved[0], STDOUT_FILENO);
-    dup2(saved[1], STDERR_FILENO);
-    close(saved[0]);
-    close(saved[1]);
-    saved[0] = saved[1] = -1;
-    return 0;
+    int saved_out = dup(STDOUT_FILENO), saved_err = dup(STDERR_FILENO);
+    int to = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600), null = open("/dev/null", O_WRONLY);
+    assert_true(saved_out >= 0 && saved_err >= 0 && to >= 0 && null >= 0);
+    dup2(to, STDOUT_FILENO);
+    dup2(null, STDERR_FILENO);
+    close(to);
+    close(null);
+    allocations = 0;
+    counting = true;
+    int rc = command(argc, argv);
+    counting = false;
+    fflush(stdout);
+    fflush(stderr);
+    dup2(saved_out, STDOUT_FILENO);
+    dup2(saved_err, STDERR_FILENO);
+    close(saved_out);
+    close(saved_err);
+    return rc;
 }
 
 /* `migrate -i` on a copy of tests/fixtures/manifests/`name`, with each allocation failed in
@@ -809,16 +813,10 @@ static long sweep_migrate(const char *fixtures, const char *name)
     size_t len, mlen;
     char *orig = read_file(src, &len);
     char *argv[] = {"migrate", "-i", tmp, NULL};
-    int saved[2] = {-1, -1};
 
     write_file(tmp, orig, len);
-    quiet(saved);
     fail_at = -1;
-    allocations = 0;
-    counting = true;
-    int rc = cmd_migrate(3, argv);
-    counting = false;
-    quiet(saved);
+    int rc = run_cli(cmd_migrate, 3, argv, "/dev/null"); /* what it says is not under test */
     long total = allocations;
     assert_int_equal(rc, 0);
     char *migrated = read_file(tmp, &mlen);
@@ -826,14 +824,9 @@ static long sweep_migrate(const char *fixtures, const char *name)
     long before = live;
     for (long i = 0; i < total; i += stride) {
         write_file(tmp, orig, len);
-        quiet(saved);
         fail_at = i;
-        allocations = 0;
-        counting = true;
-        rc = cmd_migrate(3, argv);
-        counting = false;
+        rc = run_cli(cmd_migrate, 3, argv, "/dev/null");
         fail_at = -1;
-        quiet(saved);
         size_t glen;
         char *got = read_file(tmp, &glen);
         bool good = rc == 2 ? glen == len && memcmp(got, orig, len) == 0
@@ -866,32 +859,6 @@ static void test_oom_migrating_manifests_in_place(void **state)
 /* ------------------------------------------------------------------------------------------ */
 /* audit, check-config, lint-profile, review                                                  */
 /* ------------------------------------------------------------------------------------------ */
-
-/* One run of a command with stdout into the file `out` and stderr to /dev/null; returns its exit
- * status. What it printed is read back with read_file(). */
-static int run_cli(int (*command)(int, char **), int argc, char **argv, const char *out)
-{
-    fflush(stdout);
-    fflush(stderr);
-    int saved_out = dup(STDOUT_FILENO), saved_err = dup(STDERR_FILENO);
-    int to = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600), null = open("/dev/null", O_WRONLY);
-    assert_true(saved_out >= 0 && saved_err >= 0 && to >= 0 && null >= 0);
-    dup2(to, STDOUT_FILENO);
-    dup2(null, STDERR_FILENO);
-    close(to);
-    close(null);
-    allocations = 0;
-    counting = true;
-    int rc = command(argc, argv);
-    counting = false;
-    fflush(stdout);
-    fflush(stderr);
-    dup2(saved_out, STDOUT_FILENO);
-    dup2(saved_err, STDERR_FILENO);
-    close(saved_out);
-    close(saved_err);
-    return rc;
-}
 
 /* A command run with each of its allocations failed in turn. A run must end 2 (an error: it
  * cannot say what it was asked, and says so on stderr), or end as a run without failures ends,
